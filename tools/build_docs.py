@@ -2,9 +2,11 @@
 
     python tools/build_docs.py [--out docs/_build/html] [--force] [--allow-warnings]
 
-1. nbdev processes `nbs/` into `_proc/` (what `nbdev-proc-nbs` does, called through nbdev's
-   Python API so that nothing tries to install Quarto): exported code is replaced by its API
-   documentation (`show_doc`), hidden cells are dropped, symbols in backticks become links.
+1. nbdev's docs processing turns `nbs/` into `_proc/`: the same processors that
+   `nbdev-proc-nbs` applies (exported code replaced by its API entry from `show_doc`, hidden
+   cells dropped, symbols in backticks linked), called through nbdev's Python API, so nothing
+   tries to install Quarto, and with a stricter rule for which cells run to render the API
+   entries (exported and import-only cells; see `_eval_for_docs`). Cached by file time.
 2. Each processed notebook (and `.md` page) is staged in `docs/_src/` under the name nbdev
    gives its page (`00_core.ipynb` -> `core.html`, as in `walk_with_dl/_modidx.py`): the
    front matter becomes the page title and a lead paragraph, `show_doc` outputs become
@@ -50,11 +52,30 @@ def _eval_for_docs(cell) -> bool:
     return bool(_show_docs(trees))
 
 
+def _nnx_signatures() -> None:
+    """Give Flax NNX module classes the signature of their `__init__`.
+
+    `inspect.signature(SomeModule)` finds the generic `__call__(*args: Any, **kwargs: Any)` of
+    NNX's metaclass, whose string annotations do not evaluate (NameError: 'Any'), so nbdev's
+    `show_doc` fails on every `nnx.Module` subclass. Only done in the docs worker processes."""
+    import inspect
+    try: from flax.nnx import pytreelib
+    except Exception: return
+    meta = getattr(pytreelib, "PytreeMeta", None)
+    if meta is None or isinstance(meta.__dict__.get("__signature__"), property): return
+    def signature(cls):
+        try: sig = inspect.signature(cls.__init__, eval_str=True)
+        except Exception: sig = inspect.signature(cls.__init__)
+        return sig.replace(parameters=list(sig.parameters.values())[1:], return_annotation=inspect.Signature.empty)
+    meta.__signature__ = property(signature)   # a data descriptor on the metaclass: classes only
+
+
 def _process_one(job: tuple[str, str]) -> tuple[str, str | None]:
     "Process one notebook as nbdev's docs step does (in a worker process): (name, error or None)."
     import nbdev.processors
     from fastcore.nbio import read_nb, write_nb
     nbdev.processors._do_eval = _eval_for_docs
+    _nnx_signatures()
     src, dst = map(Path, job)
     os.environ["IN_TEST"] = "1"
     main_module = sys.modules["__main__"]   # IPython's shell (which runs the cells) replaces it
@@ -105,6 +126,10 @@ def process_notebooks(force: bool = False, workers: int | None = None) -> Path:
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
             for name, err in pool.map(_process_one, jobs):
                 if err: errors.append(f"nbs/{name}: {err}")
+    if any("NameError" in e and "show_doc(" in e for e in errors):
+        errors.append("(A NameError in show_doc: it evaluates the annotations of the signature; with "
+                      "`from __future__ import annotations` they are strings, so every name used in an "
+                      "annotation must be imported by an exported cell.)")
     if errors:
         sys.exit("build_docs: nbdev could not process these notebooks for the docs:\n\n" + "\n\n".join(errors) +
                  "\n\nTo render the API docs (show_doc), the exported cells and the import-only cells of "
@@ -432,7 +457,8 @@ class _Tee(io.StringIO):
         staged, number = m.group(1), int(m.group(2))
         source = self.names.get(staged, f"docs/_src/{staged}")
         if number < 10000: return f"{source}: "
-        cell, line = divmod(number, 10000)   # myst-nb numbers lines as cell * 10000 + line
+        cell, line = divmod(number, 10000)   # myst-nb numbers lines as (cell + 1) * 10000 + line
+        cell, line = cell - 1, max(1, line - 1)
         try:
             text = Stager._source(json.loads((SRC / staged).read_text(encoding="utf-8"))["cells"][cell])
             first = next((l.strip() for l in text.splitlines() if l.strip()), "")
@@ -450,7 +476,7 @@ class _Tee(io.StringIO):
         return len(s)
 
 
-def build_html(out: Path, names: dict[str, str], jobs: int) -> list[str]:
+def build_html(out: Path, names: dict[str, str], jobs: int, site_url: str) -> list[str]:
     from sphinx.application import Sphinx
     from sphinx.util.docutils import docutils_namespace, patch_docutils
     from sphinx.util.console import nocolor
@@ -458,8 +484,15 @@ def build_html(out: Path, names: dict[str, str], jobs: int) -> list[str]:
     warnings = _Tee(names)
     with patch_docutils(DOCS), docutils_namespace():
         app = Sphinx(str(SRC), str(DOCS), str(out), str(out.parent / "doctrees"), "html",
-                     status=None, warning=warnings, parallel=jobs)
-        app.build()
+                     status=None, warning=warnings, parallel=jobs,
+                     confoverrides={"html_baseurl": site_url})   # nbdev's doc_host + doc_baseurl
+        app.build(force_all=True)   # re-reads only changed pages, rewrites all (sidebars list every page)
+        # pages of notebooks that no longer exist would linger (and be published): remove them
+        keep = {f"{d}.html" for d in app.env.found_docs} | {"genindex.html", "search.html", "py-modindex.html"}
+        for page in out.rglob("*.html"):
+            rel = page.relative_to(out)
+            if rel.parts[0] not in ("_static", "_images", "_sources") and rel.as_posix() not in keep:
+                page.unlink()
     return warnings.lines
 
 
@@ -476,7 +509,8 @@ def main(argv=None):
     from nbdev.config import get_config
     os.chdir(ROOT)
     cfg = get_config()
-    site_url = f"{cfg.doc_host.rstrip('/')}/{cfg.doc_baseurl.strip('/')}/".replace("//", "/").replace(":/", "://")
+    base = str(cfg.get("doc_baseurl", "")).strip("/")
+    site_url = str(cfg.doc_host).rstrip("/") + "/" + (base + "/" if base else "")   # where nbdev's links point
     import tomllib
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
@@ -492,7 +526,7 @@ def main(argv=None):
         if staged: names[staged[0].name] = f"nbs/{p.name}"
     t2 = time.time()
     if args.force and out.exists(): shutil.rmtree(out); shutil.rmtree(out.parent / "doctrees", ignore_errors=True)
-    warnings = build_html(out, names, args.jobs)
+    warnings = build_html(out, names, args.jobs, site_url)
     t3 = time.time()
     print(f"build_docs: {len(toc) + 1} pages in {out} "
           f"(nbdev {t1 - t0:.1f}s, staging {t2 - t1:.1f}s, sphinx {t3 - t2:.1f}s, total {t3 - t0:.1f}s)")

@@ -193,8 +193,9 @@ def main(argv=None) -> int:
     maths = sum(1 for s in site.pages.values() if s.find(class_="math") is not None)
     if n:
         print(f"check_docs: {n} problem(s) in {root}:")
+        sources = {page: source for source, page in expected.items()}
         for page in sorted(site.problems):
-            print(f"  {page}")
+            print(f"  {page}" + (f"  (from {sources[page]})" if page in sources else ""))
             for msg in site.problems[page]: print(f"    - {msg}")
         return 1
     print(f"check_docs: OK: {len(site.pages)} HTML files, {len(expected)} chapter/guide pages expected and present, "

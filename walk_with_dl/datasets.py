@@ -14,10 +14,9 @@ from .core import numpy_rng
 
 # %% auto #0
 __all__ = ['MNIST_FILES', 'FASHION_MNIST_FILES', 'FASHION_MNIST_CLASSES', 'CIFAR10_FILE', 'CIFAR10_CLASSES', 'Dataset',
-           'random_split', 'stratified_split', 'load_digits', 'load_iris', 'load_wine', 'load_breast_cancer',
-           'load_diabetes', 'ChecksumError', 'RemoteFile', 'default_cache_dir', 'sha256_of', 'download_file',
-           'read_idx', 'write_idx', 'load_mnist', 'load_fashion_mnist', 'read_cifar10_batch', 'read_cifar10_archive',
-           'load_cifar10']
+           'load_digits', 'load_iris', 'load_wine', 'load_breast_cancer', 'load_diabetes', 'ChecksumError',
+           'RemoteFile', 'default_cache_dir', 'sha256_of', 'download_file', 'read_idx', 'write_idx', 'load_mnist',
+           'load_fashion_mnist', 'read_cifar10_batch', 'read_cifar10_archive', 'load_cifar10']
 
 # %% ../nbs/02_datasets.ipynb #fb04c8c2
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -67,53 +66,8 @@ class Dataset:
         scale = lambda x: ((x - mean) / std).astype(np.float32)
         return dataclasses.replace(self, x_train=scale(self.x_train), x_valid=scale(self.x_valid))
 
-# %% ../nbs/02_datasets.ipynb #766c1be8
-def _check_fraction(valid_fraction: float):
-    if not 0 < valid_fraction < 1:
-        raise ValueError(f"valid_fraction must be strictly between 0 and 1, got {valid_fraction}")
-
-def random_split(n: int, valid_fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    "Shuffled split of `range(n)`: (train_idx, valid_idx), each sorted, with ceil(n*valid_fraction) held out."
-    _check_fraction(valid_fraction)
-    n_valid = math.ceil(n * valid_fraction)
-    if not 0 < n_valid < n:
-        raise ValueError(f"cannot split {n} rows with valid_fraction={valid_fraction}: one part would be empty")
-    order = numpy_rng(seed, "split").permutation(n)
-    return np.sort(order[n_valid:]), np.sort(order[:n_valid])
-
-def stratified_split(y, valid_fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Split row indices so that every class keeps its share in both parts.
-
-    Args:
-        y: class labels, shape `(n,)` (any hashable values).
-        valid_fraction: share of rows held out; ceil(n * valid_fraction) rows go to validation.
-        seed: the same seed gives the same split on every machine.
-    Returns:
-        (train_idx, valid_idx): sorted int64 index arrays, disjoint, together `range(n)`.
-    """
-    y = np.asarray(y)
-    if y.ndim != 1: raise ValueError(f"y must be 1-D class labels, got shape {y.shape}")
-    _check_fraction(valid_fraction)
-    n = len(y)
-    n_valid = math.ceil(n * valid_fraction)
-    if not 0 < n_valid < n:
-        raise ValueError(f"cannot split {n} rows with valid_fraction={valid_fraction}: one part would be empty")
-    labels, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
-    exact = counts * valid_fraction
-    per_class = np.floor(exact).astype(np.int64)
-    rng = numpy_rng(seed, "split")
-    missing = n_valid - per_class.sum()
-    if missing > 0:  # largest remainders first; ties broken at random (seeded)
-        remainder = exact - per_class
-        order = np.lexsort((rng.random(len(labels)), -remainder))
-        per_class[order[:missing]] += 1
-    valid = []
-    for c in range(len(labels)):
-        rows = np.flatnonzero(inverse == c)
-        valid.append(rng.permutation(rows)[:per_class[c]])
-    valid = np.sort(np.concatenate(valid))
-    train = np.setdiff1d(np.arange(n), valid)
-    return train, valid
+# %% ../nbs/02_datasets.ipynb #f0875e56
+from .data import random_split, stratified_split
 
 # %% ../nbs/02_datasets.ipynb #7587976c
 def _from_table(name, x, y, task, description, classes=None, feature_names=None, image_shape=None,

@@ -6,7 +6,7 @@
 Markdown cells are copied; code cells become ```python blocks followed by their text output;
 cells marked `#| hide` are left out, and nbdev directives (`#| ...`) are dropped.
 """
-import json, sys
+import json, re, sys, tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,8 +30,20 @@ def render(nb_path: Path) -> str:
             if text.strip(): parts.append("```\n" + text.rstrip() + "\n```")
     return "\n\n".join(parts) + "\n"
 
+def doc_url() -> str:
+    "The documentation site's address, from pyproject.toml."
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return meta.get("urls", {}).get("Documentation", "").rstrip("/")
+
+def link_pages(text: str, base: str) -> str:
+    "Links to notebooks and pages (`05_learner.ipynb#x`, `authoring.md`) become links to the docs site."
+    def page(m):
+        name = re.sub(r"^\d+_", "", m.group(1)) if m.group(2) == "ipynb" else m.group(1)
+        return f"]({base}/{name}.html{m.group(3) or ''})"
+    return re.sub(r"\]\(([\w-]+)\.(ipynb|md)(#[\w.-]+)?\)", page, text)
+
 def main():
-    readme, text = ROOT / "README.md", render(ROOT / "nbs" / "index.ipynb")
+    readme, text = ROOT / "README.md", link_pages(render(ROOT / "nbs" / "index.ipynb"), doc_url())
     text += "\n<!-- Generated from nbs/index.ipynb by tools/make_readme.py: edit the notebook, not this file. -->\n"
     if "--check" in sys.argv:
         if not readme.exists() or readme.read_text() != text:

@@ -1,0 +1,125 @@
+"""GPT training step: walk_with_dl.models.gpt.GPT (JAX, jitted) against the same model in PyTorch (CPU).
+
+One step = forward over a (batch, time) batch of token ids, next-token cross-entropy, backward,
+Adam update. The PyTorch model is built layer for layer like ours: token and learned position
+embeddings, pre-LN blocks (LayerNorm → q/k/v/out projections with biases and
+`F.scaled_dot_product_attention(is_causal=True)` → residual; LayerNorm → Linear → exact GELU →
+Linear → residual), a final LayerNorm and logits tied to the token embedding; the parameter
+counts are checked equal. Both run in this one process with the same sizes and threads
+(`torch.set_num_threads` = JAX's CPU count), interleaved round by round so that both see the
+same machine load; medians and the ratio PyTorch time / ours are printed (> 1: ours is faster),
+with the CPU time per step (all threads), which shows the work done on a busy machine. PyTorch's
+OpenMP pool degrades badly when cores are shared, so it is also timed with one thread and the
+better of its two timings is compared as well.
+
+    python bench/gpt.py                                  # width 128, 4 blocks, 4 heads, batch 32, time 128
+    python bench/gpt.py --features 256 --layers 6 --time 256 --rounds 20
+"""
+import argparse, os, statistics, time
+import numpy as np
+
+
+def torch_gpt(vocab, max_len, features, layers, heads):
+    import torch, torch.nn as nn, torch.nn.functional as F
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attention_norm, self.mlp_norm = nn.LayerNorm(features), nn.LayerNorm(features)
+            self.query, self.key, self.value, self.out = (nn.Linear(features, features) for _ in range(4))
+            self.up, self.down = nn.Linear(features, 4 * features), nn.Linear(4 * features, features)
+        def forward(self, x):
+            B, T, _ = x.shape
+            h = self.attention_norm(x)
+            q, k, v = (p(h).view(B, T, heads, -1).transpose(1, 2) for p in (self.query, self.key, self.value))
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, features)
+            x = x + self.out(y)
+            return x + self.down(F.gelu(self.up(self.mlp_norm(x))))
+
+    class GPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.token, self.position = nn.Embedding(vocab, features), nn.Embedding(max_len, features)
+            self.blocks = nn.ModuleList(Block() for _ in range(layers))
+            self.final_norm = nn.LayerNorm(features)
+        def forward(self, tokens):
+            x = self.token(tokens) + self.position(torch.arange(tokens.shape[1]))
+            for block in self.blocks: x = block(x)
+            return self.final_norm(x) @ self.token.weight.T
+
+    return GPT()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--time", type=int, default=128)
+    parser.add_argument("--features", type=int, default=128)
+    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--heads", type=int, default=4)
+    parser.add_argument("--vocab", type=int, default=107)
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args()
+
+    import jax, jax.numpy as jnp, optax, torch
+    from flax import nnx
+    from walk_with_dl.core import param_count
+    from walk_with_dl.models.gpt import GPT
+    from walk_with_dl.nn.losses import cross_entropy
+
+    threads = len(os.sched_getaffinity(0))          # the cores XLA:CPU uses
+    torch.set_num_threads(threads)
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(0, args.vocab, (args.batch, args.time + 1)).astype(np.int32)
+    x, y = tokens[:, :-1], tokens[:, 1:]
+
+    model = GPT(args.vocab, args.time, args.features, args.layers, args.heads, rngs=nnx.Rngs(0))
+    tx = optax.adam(1e-3)
+    graphdef, params = nnx.split(model)
+    state = (params, tx.init(params))
+
+    def step(state, x, y):
+        params, opt_state = state
+        loss, grads = jax.value_and_grad(lambda p: cross_entropy(nnx.merge(graphdef, p)(x), y))(params)
+        updates, opt_state = tx.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state), loss
+    step = jax.jit(step, donate_argnums=0)
+    xj, yj = jnp.asarray(x), jnp.asarray(y)
+
+    reference = torch_gpt(args.vocab, args.time, args.features, args.layers, args.heads)
+    torch_params = sum(p.numel() for p in reference.parameters())
+    assert torch_params == param_count(model), (torch_params, param_count(model))
+    optimizer = torch.optim.Adam(reference.parameters(), lr=1e-3)
+    xt, yt = torch.as_tensor(x, dtype=torch.long), torch.as_tensor(y, dtype=torch.long)
+    def torch_step():
+        optimizer.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.cross_entropy(reference(xt).reshape(-1, args.vocab), yt.reshape(-1))
+        loss.backward(); optimizer.step()
+        return loss
+
+    for _ in range(3):                                    # compile and warm up both
+        state, loss = step(state, xj, yj); loss.block_until_ready(); torch_step()
+    ours, theirs, ours_cpu, theirs_cpu, theirs_one = [], [], [], [], []
+    for _ in range(args.rounds):
+        w, c = time.perf_counter(), time.process_time()
+        state, loss = step(state, xj, yj); loss.block_until_ready()
+        ours.append(time.perf_counter() - w); ours_cpu.append(time.process_time() - c)
+        w, c = time.perf_counter(), time.process_time()
+        torch_step()
+        theirs.append(time.perf_counter() - w); theirs_cpu.append(time.process_time() - c)
+        torch.set_num_threads(1)                          # OpenMP degrades on shared cores: one thread too
+        w = time.perf_counter(); torch_step(); theirs_one.append(time.perf_counter() - w)
+        torch.set_num_threads(threads)
+    med = statistics.median
+    print(f"GPT {args.features} wide, {args.layers} blocks, {args.heads} heads, batch {args.batch} × time {args.time}, "
+          f"{param_count(model):,} parameters, {threads} threads, {args.rounds} rounds")
+    print(f"  walk_with_dl (JAX): {med(ours) * 1e3:8.1f} ms/step  ({med(ours_cpu) * 1e3:.0f} ms CPU)")
+    print(f"  PyTorch {torch.__version__}: {med(theirs) * 1e3:8.1f} ms/step  ({med(theirs_cpu) * 1e3:.0f} ms CPU)")
+    print(f"  PyTorch, 1 thread:  {med(theirs_one) * 1e3:8.1f} ms/step")
+    best = min(med(theirs), med(theirs_one))
+    print(f"  ratio best PyTorch / ours: {best / med(ours):.2f} wall")
+    print(f"  ratio PyTorch / ours: {med(theirs) / med(ours):.2f} wall, {med(theirs_cpu) / med(ours_cpu):.2f} CPU (> 1: ours is faster)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,4 +1,4 @@
-"""Architectures, from the perceptron to LeNet-5 and beyond, in one namespace.
+"""Architectures, from the perceptron and MLP to LeNet-5, LSTMs and Transformers, in one namespace.
 
 Docs: https://walk-with-dl.github.io/walk_with_dl/models.html.md"""
 
@@ -7,5 +7,30 @@ Docs: https://walk-with-dl.github.io/walk_with_dl/models.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/92_models.ipynb #65cd2bc9
-from .mlp import *
+# %% ../../nbs/92_models.ipynb #52c2203d
+from .forecasting import (
+    seasonal_series, forecast_windows, naive_forecast, seasonal_naive_forecast, RelativeScaler,
+    forecasting_data, RecurrentForecaster)
+from .gpt import (
+    GPT, attention_maps, sample_token)
+from .language import (
+    TokenCorpus, char_corpus, load_pydoc_char_corpus, language_model_windows,
+    language_model_dataloaders, BigramLanguageModel, fit_bigram_baseline, bits_per_character,
+    RecurrentLanguageModel, sample_from_logits, complete)
+from walk_with_dl.models.lenet import (
+    LeNet5, frame_digits)
+from walk_with_dl.models.mlp import (
+    Perceptron, MLP)
+from .seq2seq import (
+    Seq2SeqTransformer, TeacherForcing, greedy_decode)
+from .sequence_classification import (
+    PYDOC_CLASSIFICATION_TOPICS, pydoc_paragraphs, pad_sequences, lengths_from_padding,
+    BagOfEmbeddingsClassifier, RecurrentClassifier)
+from .vit import (
+    patchify, VisionTransformer)
+from walk_with_dl.models.word2vec import (
+    WORD2VEC_SPECIALS, TEXT8_FILE, TINY_SHAKESPEARE_FILE, WordCorpus, word_corpus,
+    subsample_frequent, skipgram_pairs, cbow_windows, noise_distribution,
+    negative_sampling_loss, NoiseTable, Word2Vec, SkipGram, CBOW, word2vec_dataloaders,
+    cosine_similarities, most_similar, pca_project, read_text8_archive, load_text8,
+    load_tiny_shakespeare)

@@ -1,0 +1,284 @@
+"""Convolution kernels and CNN training steps on the CPU: our fast path vs plain XLA vs PyTorch, side by side.
+
+    python bench/conv.py                  # everything (about 3 minutes on 2 busy cores)
+    python bench/conv.py --rounds 31 --only steps --json out.json
+
+In one process, with the same number of threads for JAX and PyTorch (`torch.set_num_threads` =
+the cores JAX uses), each contender is called once per round, round after round (interleaved, so
+that all see the same machine load), after a warm-up; the median over rounds is reported, with the
+median CPU time of the process (all threads) beside it: on a shared machine the wall-clock time
+blurs, the CPU time shows the work done. Contenders:
+
+- `fast`: `walk_with_dl.ops.conv` with `implementation='fast'` (XLA's forward; the weight gradient
+  by cache-blocked matmuls; blocked forward / input gradient for narrow 5x5 layers; slice-based pooling);
+- `xla`: the same functions with `implementation='xla'` (plain `lax.conv_general_dilated` and
+  `lax.reduce_window`, with the gradients JAX derives);
+- `torch`: PyTorch on the CPU in its default layout (channels first, NCHW), and `torch-cl` in
+  channels-last memory format, its faster layout for convolutions here. PyTorch's OpenMP threads
+  spin while they wait, which makes it many times slower when the cores are shared with other
+  processes; unless `--omp-active` is given, `OMP_WAIT_POLICY=PASSIVE` is set before PyTorch starts
+  (measured: LeNet-5's step 618 ms -> 29 ms on this busy machine).
+
+Parts measured:
+1. the forward, input gradient and weight gradient of one convolution: 3x3, 32 -> 64 channels on
+   128 images of 28x28 ('SAME'), the first layer (1 -> 32) of the same network, and LeNet-5's second
+   layer (5x5, 6 -> 16, 'VALID' on 14x14);
+2. ReLU + 2x2 max-pooling on 128 x 28 x 28 x 64, forward and backward;
+3. whole training steps (forward, cross-entropy, backward, Adam) with batch 128:
+   - the 2-conv CNN of DESIGN.md: conv 32 3x3 'SAME' -> ReLU -> conv 64 3x3 'SAME' -> ReLU ->
+     2x2 max-pool -> dense 128 -> ReLU -> dense 10, on 28x28x1 (1,625,866 parameters);
+   - LeNet-5, modern: conv 6 5x5 -> ReLU -> pool -> conv 16 5x5 -> ReLU -> pool -> 120 -> 84 -> 10
+     on 32x32x1 (61,706 parameters), and the same network as the library's `nnx` model
+     `walk_with_dl.models.lenet.LeNet5` if it is installed (`lenet-nnx`: layers, split/merge, the
+     whole training-loop pattern of the Learner).
+   Every step runs under `jax.jit` with the training state donated, the PyTorch steps as a plain loop.
+
+Checks (asserted): every contender computes the same numbers (forward and gradients against
+XLA, PyTorch against XLA); the fast training step gives the same gradients as the XLA step and,
+after 5 Adam steps from the same start, the same parameters; the fast step is faster than the XLA
+step. The goal of issue 5, fast throughput >= PyTorch's, is printed (GOAL MET / GOAL MISSED) but
+not asserted: on a shared machine a single run can miss it by noise.
+"""
+import argparse, json, os, statistics, sys, time
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=15, help="timed rounds (each contender once per round)")
+    parser.add_argument("--only", choices=["parts", "pool", "steps"], nargs="+", default=["parts", "pool", "steps"])
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--omp-active", action="store_true", help="leave OMP_WAIT_POLICY alone (PyTorch spins)")
+    parser.add_argument("--json", help="also write the results to this file")
+    return parser.parse_args()
+
+ARGS = parse_args()
+if not ARGS.omp_active: os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # before PyTorch loads OpenMP
+
+import numpy as np
+import jax, jax.numpy as jnp, optax
+import torch, torch.nn as tnn, torch.nn.functional as F
+from walk_with_dl.ops.conv import conv, max_pool
+
+THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+torch.set_num_threads(THREADS)
+RESULTS = {}
+
+def interleaved(contenders: dict, rounds: int, warmup: int = 2) -> dict:
+    "Median wall and CPU milliseconds per call of each zero-argument callable, timed round-robin."
+    for _ in range(warmup):
+        for run in contenders.values(): jax.block_until_ready(run())
+    wall = {name: [] for name in contenders}; cpu = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, run in contenders.items():
+            c, t = time.process_time(), time.perf_counter()
+            jax.block_until_ready(run())
+            wall[name].append(time.perf_counter() - t); cpu[name].append(time.process_time() - c)
+    return {name: dict(wall_ms=statistics.median(wall[name]) * 1e3, cpu_ms=statistics.median(cpu[name]) * 1e3,
+                       wall_spread_ms=(np.percentile(wall[name], 25) * 1e3, np.percentile(wall[name], 75) * 1e3))
+            for name in contenders}
+
+def report(title: str, timings: dict, reference: str = "fast"):
+    "Print one table: median wall ms (interquartile range), CPU ms, and each contender's time / the reference's."
+    print(f"\n{title}")
+    print(f"  {'':10s} {'wall ms':>9s} {'(IQR)':>15s} {'CPU ms':>8s}   {'time / ' + reference:>12s}")
+    for name, t in timings.items():
+        lo, hi = t["wall_spread_ms"]
+        print(f"  {name:10s} {t['wall_ms']:9.1f} {f'({lo:.1f}-{hi:.1f})':>15s} {t['cpu_ms']:8.1f}   "
+              f"{t['wall_ms'] / timings[reference]['wall_ms']:12.2f}")
+    RESULTS[title] = timings
+
+def to_nchw(a): return torch.tensor(np.moveaxis(np.asarray(a), -1, 1).copy())
+def kernel_to_torch(k): return torch.tensor(np.moveaxis(np.asarray(k), (-1, -2), (0, 1)).copy())
+def close(a, b, rel=1e-4): return float(np.abs(np.asarray(a) - np.asarray(b)).max()) <= rel * max(1.0, float(np.abs(np.asarray(b)).max()))
+
+# ---------------------------------------------------------------- 1. one convolution, part by part
+def bench_parts():
+    cases = {"3x3 32->64, 28x28": ((28, 28), 32, 64, 3, "SAME"),
+             "first layer 3x3 1->32, 28x28": ((28, 28), 1, 32, 3, "SAME"),
+             "LeNet C3 5x5 6->16, 14x14": ((14, 14), 6, 16, 5, "VALID")}
+    rng = np.random.default_rng(0)
+    for title, (spatial, cin, cout, k, padding) in cases.items():
+        x = rng.standard_normal((ARGS.batch, *spatial, cin)).astype(np.float32)
+        w = (rng.standard_normal((k, k, cin, cout)) / np.sqrt(k * k * cin)).astype(np.float32)
+        y_shape = jax.eval_shape(lambda: conv(x, w, padding=padding)).shape
+        g = rng.standard_normal(y_shape).astype(np.float32)
+        x, w, g = map(jnp.asarray, (x, w, g))
+        jax_fns = {}
+        for impl in ("fast", "xla"):
+            f = lambda x, w, impl=impl: conv(x, w, padding=padding, implementation=impl)
+            jax_fns[impl] = dict(forward=jax.jit(f),
+                                 input_gradient=jax.jit(lambda x, w, g, f=f: jax.vjp(lambda x: f(x, w), x)[1](g)[0]),
+                                 weight_gradient=jax.jit(lambda x, w, g, f=f: jax.vjp(lambda w: f(x, w), w)[1](g)[0]))
+        pad = (k // 2) if padding == "SAME" else 0
+        torch_inputs = {}
+        for name, fmt in (("torch", torch.contiguous_format), ("torch-cl", torch.channels_last)):
+            torch_inputs[name] = [t.contiguous(memory_format=fmt) for t in (to_nchw(x), kernel_to_torch(w), to_nchw(g))]
+        def torch_part(name, part):
+            tx, tw, tg = torch_inputs[name]
+            if part == "forward":
+                return lambda: F.conv2d(tx, tw, padding=pad)
+            mask = [part == "input_gradient", part == "weight_gradient", False]
+            return lambda: torch.ops.aten.convolution_backward(tg, tx, tw, None, [1, 1], [pad, pad], [1, 1], False,
+                                                               [0, 0], 1, mask)[0 if mask[0] else 1]
+        for part in ("forward", "input_gradient", "weight_gradient"):
+            args = (x, w) if part == "forward" else (x, w, g)
+            contenders = {impl: (lambda fn=jax_fns[impl][part]: fn(*args)) for impl in ("fast", "xla")}
+            contenders.update({name: torch_part(name, part) for name in ("torch", "torch-cl")})
+            want = np.asarray(contenders["xla"]())
+            assert close(contenders["fast"](), want), f"{title} {part}: fast differs from xla"
+            got_torch = contenders["torch"]().detach().numpy()
+            got_torch = np.moveaxis(got_torch, (0, 1), (-1, -2)) if part == "weight_gradient" else np.moveaxis(got_torch, 1, -1)
+            assert close(got_torch, want), f"{title} {part}: torch differs from xla"
+            report(f"{title}, batch {ARGS.batch}: {part.replace('_', ' ')}", interleaved(contenders, ARGS.rounds))
+
+# ---------------------------------------------------------------- 2. ReLU + max-pool
+def bench_pool():
+    rng = np.random.default_rng(1)
+    x = jnp.asarray(rng.standard_normal((ARGS.batch, 28, 28, 64)).astype(np.float32))
+    b = jnp.asarray(rng.standard_normal(64).astype(np.float32))
+    g = jnp.asarray(rng.standard_normal((ARGS.batch, 14, 14, 64)).astype(np.float32))
+    contenders, results = {}, {}
+    for impl in ("fast", "xla"):
+        step = jax.jit(lambda x, b, g, impl=impl: jax.vjp(lambda x: max_pool(jax.nn.relu(x + b), 2, implementation=impl), x)[1](g)[0])
+        results[impl] = np.asarray(step(x, b, g))
+        contenders[impl] = lambda step=step: step(x, b, g)
+    assert close(results["fast"], results["xla"], 1e-6)
+    for name, fmt in (("torch", torch.contiguous_format), ("torch-cl", torch.channels_last)):
+        tx = to_nchw(x).contiguous(memory_format=fmt).requires_grad_(); tb = torch.tensor(np.asarray(b))[:, None, None]
+        tg = to_nchw(g).contiguous(memory_format=fmt)
+        def run(tx=tx, tb=tb, tg=tg):
+            tx.grad = None
+            F.max_pool2d(F.relu(tx + tb), 2).backward(tg)
+            return tx.grad
+        assert close(np.moveaxis(run().numpy(), 1, -1), results["xla"], 1e-6)
+        contenders[name] = run
+    report(f"ReLU + 2x2 max-pool, {ARGS.batch}x28x28x64, forward + backward", interleaved(contenders, ARGS.rounds))
+
+# ---------------------------------------------------------------- 3. training steps
+def cnn2(p, x, impl):
+    x = jax.nn.relu(conv(x, p["w1"], implementation=impl) + p["b1"])
+    x = jax.nn.relu(conv(x, p["w2"], implementation=impl) + p["b2"])
+    x = max_pool(x, 2, implementation=impl).reshape(x.shape[0], -1)
+    x = jax.nn.relu(x @ p["w3"] + p["b3"])
+    return x @ p["w4"] + p["b4"]
+
+def lenet(p, x, impl):
+    x = max_pool(jax.nn.relu(conv(x, p["w1"], padding="VALID", implementation=impl) + p["b1"]), 2, implementation=impl)
+    x = max_pool(jax.nn.relu(conv(x, p["w2"], padding="VALID", implementation=impl) + p["b2"]), 2, implementation=impl)
+    x = x.reshape(x.shape[0], -1)
+    x = jax.nn.relu(x @ p["w3"] + p["b3"]); x = jax.nn.relu(x @ p["w4"] + p["b4"])
+    return x @ p["w5"] + p["b5"]
+
+def torch_model(kind):
+    if kind == "cnn2":
+        return tnn.Sequential(tnn.Conv2d(1, 32, 3, padding=1), tnn.ReLU(), tnn.Conv2d(32, 64, 3, padding=1), tnn.ReLU(),
+                              tnn.MaxPool2d(2), tnn.Flatten(), tnn.Linear(14 * 14 * 64, 128), tnn.ReLU(), tnn.Linear(128, 10))
+    return tnn.Sequential(tnn.Conv2d(1, 6, 5), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Conv2d(6, 16, 5), tnn.ReLU(), tnn.MaxPool2d(2),
+                          tnn.Flatten(), tnn.Linear(400, 120), tnn.ReLU(), tnn.Linear(120, 84), tnn.ReLU(), tnn.Linear(84, 10))
+
+def params_from_torch(net, kind):
+    "The PyTorch model's initial weights in our layouts (the JAX models start from the same point)."
+    layers = [m for m in net if isinstance(m, (tnn.Conv2d, tnn.Linear))]
+    p = {}
+    for i, m in enumerate(layers, 1):
+        w = m.weight.detach().numpy()
+        if isinstance(m, tnn.Conv2d): w = np.moveaxis(w, (0, 1), (-1, -2))
+        else:
+            w = w.T
+            if i == len([l for l in layers if isinstance(l, tnn.Conv2d)]) + 1:       # first dense: NCHW -> NHWC flatten order
+                c = layers[i - 2].out_channels; side = int(round((w.shape[0] / c) ** 0.5))
+                w = w.reshape(c, side, side, -1).transpose(1, 2, 0, 3).reshape(w.shape[0], -1)
+        p[f"w{i}"], p[f"b{i}"] = jnp.asarray(w), jnp.asarray(m.bias.detach().numpy())
+    return p
+
+def bench_steps():
+    optimizer = optax.adam(1e-3)
+    rng = np.random.default_rng(2)
+    for kind, model, side in (("cnn2", cnn2, 28), ("lenet", lenet, 32)):
+        torch.manual_seed(0)
+        nets = {"torch": torch_model(kind), "torch-cl": torch_model(kind)}
+        nets["torch-cl"].load_state_dict(nets["torch"].state_dict())
+        p0 = params_from_torch(nets["torch"], kind)
+        n_params = sum(int(np.prod(v.shape)) for v in p0.values())
+        batches = [(rng.standard_normal((ARGS.batch, side, side, 1)).astype(np.float32), rng.integers(0, 10, ARGS.batch)) for _ in range(5)]
+        x, y = jnp.asarray(batches[0][0]), jnp.asarray(batches[0][1])
+
+        def loss_fn(p, x, y, impl): return optax.softmax_cross_entropy_with_integer_labels(model(p, x, impl), y).mean()
+        steps, grads, trained = {}, {}, {}
+        for impl in ("fast", "xla"):
+            def step(state, x, y, impl=impl):
+                p, opt_state = state
+                loss, g = jax.value_and_grad(loss_fn)(p, x, y, impl)
+                updates, opt_state = optimizer.update(g, opt_state, p)
+                return (optax.apply_updates(p, updates), opt_state), loss
+            steps[impl] = jax.jit(step, donate_argnums=0)
+            grads[impl] = jax.jit(jax.grad(loss_fn), static_argnums=3)(p0, x, y, impl)
+            state = (jax.tree.map(jnp.copy, p0), optimizer.init(p0))
+            for bx, by in batches: state, _ = steps[impl](state, jnp.asarray(bx), jnp.asarray(by))
+            trained[impl] = state[0]
+        for name in p0:                               # the fast step computes what the XLA step computes
+            assert close(grads["fast"][name], grads["xla"][name], 1e-4), f"{kind}: gradient of {name} differs"
+            assert close(trained["fast"][name], trained["xla"][name], 1e-4), f"{kind}: {name} after 5 Adam steps differs"
+
+        contenders = {}
+        for impl in ("fast", "xla"):
+            state = [(jax.tree.map(jnp.copy, p0), optimizer.init(p0))]
+            def run(step=steps[impl], state=state):
+                state[0], loss = step(state[0], x, y); return loss
+            contenders[impl] = run
+        if kind == "lenet":
+            nnx_run = lenet_nnx_step(x, y, optimizer)
+            if nnx_run: contenders["lenet-nnx"] = nnx_run
+        tx, ty = to_nchw(x), torch.tensor(np.asarray(y), dtype=torch.long)
+        for name, net in nets.items():
+            fmt = torch.channels_last if name == "torch-cl" else torch.contiguous_format
+            net = net.to(memory_format=fmt); tinput = tx.contiguous(memory_format=fmt)
+            opt = torch.optim.Adam(net.parameters(), 1e-3)
+            def trun(net=net, opt=opt, tinput=tinput):
+                opt.zero_grad(); loss = F.cross_entropy(net(tinput), ty); loss.backward(); opt.step(); return loss.item()
+            contenders[name] = trun
+        timings = interleaved(contenders, ARGS.rounds)
+        for t in timings.values(): t["samples_per_s"] = ARGS.batch / t["wall_ms"] * 1e3
+        title = f"training step, {'2-conv CNN' if kind == 'cnn2' else 'LeNet-5'} ({n_params:,} params), batch {ARGS.batch}, Adam"
+        report(title, timings)
+        best_torch = min(timings["torch"]["wall_ms"], timings["torch-cl"]["wall_ms"])
+        speed_vs_torch = best_torch / timings["fast"]["wall_ms"]
+        print(f"  samples/s: " + ", ".join(f"{n} {t['samples_per_s']:.0f}" for n, t in timings.items()))
+        print(f"  fast throughput / best PyTorch: {speed_vs_torch:.2f}  (CPU time: "
+              f"{min(timings['torch']['cpu_ms'], timings['torch-cl']['cpu_ms']) / timings['fast']['cpu_ms']:.2f});"
+              f"  fast / xla: {timings['xla']['wall_ms'] / timings['fast']['wall_ms']:.2f}"
+              f"  -> {'GOAL MET' if speed_vs_torch >= 1 else 'GOAL MISSED'} (fast >= PyTorch)")
+        assert timings["fast"]["wall_ms"] < timings["xla"]["wall_ms"], f"{kind}: the fast step is not faster than XLA's"
+
+def lenet_nnx_step(x, y, optimizer):
+    "A jitted training step of the library's nnx LeNet5 (split/merge pattern), or None if it is not installed."
+    try:
+        from flax import nnx
+        from walk_with_dl.models.lenet import LeNet5
+    except ImportError:
+        return None
+    model = LeNet5(rngs=nnx.Rngs(0))
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    def step(state, x, y):
+        params, opt_state = state
+        def loss_fn(params):
+            logits = nnx.merge(graphdef, params, rest)(x)
+            return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+        loss, g = jax.value_and_grad(loss_fn)(params)
+        updates, opt_state = optimizer.update(g, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state), loss
+    step = jax.jit(step, donate_argnums=0)
+    state = [(params, optimizer.init(params))]
+    def run():
+        state[0], loss = step(state[0], x, y); return loss
+    return run
+
+if __name__ == "__main__":
+    print(f"jax {jax.__version__} ({jax.default_backend()}), torch {torch.__version__} with {torch.get_num_threads()} threads, "
+          f"{THREADS} cores, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}, {ARGS.rounds} rounds, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    if "parts" in ARGS.only: bench_parts()
+    if "pool" in ARGS.only: bench_pool()
+    if "steps" in ARGS.only: bench_steps()
+    print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
+    if ARGS.json:
+        with open(ARGS.json, "w") as f: json.dump(RESULTS, f, indent=1)

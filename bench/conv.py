@@ -19,6 +19,11 @@ blurs, the CPU time shows the work done. Contenders:
   processes; unless `--omp-active` is given, `OMP_WAIT_POLICY=PASSIVE` is set before PyTorch starts
   (measured: LeNet-5's step 618 ms -> 29 ms on this busy machine).
 
+With `--eigen-conv`, XLA's convolutions (forward and input gradient, in both `fast` and `xla`) run on
+XLA's multi-threaded Eigen kernel instead of YNNPACK's, which in jax 0.10.2 runs on one thread:
+`XLA_FLAGS=--xla_cpu_experimental_ynn_fusion_type=-individual_convolution`, set before JAX starts.
+It only matters when a second core is free.
+
 Parts measured:
 1. the forward, input gradient and weight gradient of one convolution: 3x3, 32 -> 64 channels on
    128 images of 28x28 ('SAME'), the first layer (1 -> 32) of the same network, and LeNet-5's second
@@ -47,11 +52,16 @@ def parse_args():
     parser.add_argument("--only", choices=["parts", "pool", "steps"], nargs="+", default=["parts", "pool", "steps"])
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--omp-active", action="store_true", help="leave OMP_WAIT_POLICY alone (PyTorch spins)")
+    parser.add_argument("--eigen-conv", action="store_true",
+                        help=f"set XLA_FLAGS={EIGEN_CONV_FLAG}: XLA's convolutions use its multi-threaded Eigen kernel "
+                             "instead of YNNPACK's, which runs on one thread (jax 0.10.2)")
     parser.add_argument("--json", help="also write the results to this file")
     return parser.parse_args()
 
+EIGEN_CONV_FLAG = "--xla_cpu_experimental_ynn_fusion_type=-individual_convolution"
 ARGS = parse_args()
 if not ARGS.omp_active: os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # before PyTorch loads OpenMP
+if ARGS.eigen_conv: os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + EIGEN_CONV_FLAG).strip()   # before JAX starts
 
 import numpy as np
 import jax, jax.numpy as jnp, optax
@@ -274,7 +284,8 @@ def lenet_nnx_step(x, y, optimizer):
 
 if __name__ == "__main__":
     print(f"jax {jax.__version__} ({jax.default_backend()}), torch {torch.__version__} with {torch.get_num_threads()} threads, "
-          f"{THREADS} cores, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}, {ARGS.rounds} rounds, "
+          f"{THREADS} cores, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}, "
+          f"XLA_FLAGS={os.environ.get('XLA_FLAGS', '') or 'unset'}, {ARGS.rounds} rounds, "
           f"load average {os.getloadavg()[0]:.1f}")
     if "parts" in ARGS.only: bench_parts()
     if "pool" in ARGS.only: bench_pool()

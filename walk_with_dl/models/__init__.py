@@ -7,7 +7,7 @@ Docs: https://walk-with-dl.github.io/walk_with_dl/models.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/92_models.ipynb #52c2203d
+# %% ../../nbs/92_models.ipynb #39ba970b
 from .forecasting import (
     seasonal_series, forecast_windows, naive_forecast, seasonal_naive_forecast, RelativeScaler,
     forecasting_data, RecurrentForecaster)

@@ -7,7 +7,7 @@ Docs: https://walk-with-dl.github.io/walk_with_dl/nn.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/91_nn.ipynb #7f5f3fe8
+# %% ../../nbs/91_nn.ipynb #b41c34f8
 from walk_with_dl.nn.activations import (
     ACTIVATIONS, sigmoid, tanh, relu, leaky_relu, gelu, silu, softmax, log_softmax,
     get_activation)

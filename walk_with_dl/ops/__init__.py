@@ -7,7 +7,7 @@ Docs: https://walk-with-dl.github.io/walk_with_dl/ops.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/90_ops.ipynb #6473acd0
+# %% ../../nbs/90_ops.ipynb #1f087f55
 from .attention import (
     CHUNKED_MIN_LOGITS, padding_mask, causal_mask, xla_attention, chunked_attention,
     cudnn_attention, choose_implementation, attention)

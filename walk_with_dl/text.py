@@ -32,7 +32,7 @@ SPECIAL_TOKENS = ("<pad>", "<unk>", "<bos>", "<eos>")
 class Vocabulary:
     """A two-way map between tokens and ids; special tokens first, unknown tokens map to `<unk>`.
 
-    Build one from token sequences with `Vocabulary.build`, or from an explicit token list.
+    Build one from token sequences with `Vocabulary`'s `build`, or from an explicit token list.
     """
     def __init__(self, tokens: Sequence[str] = (), specials: Sequence[str] = SPECIAL_TOKENS):
         specials = list(specials)

@@ -79,15 +79,8 @@ def _own_param_counts(model: nnx.Module) -> dict[tuple, int]:
         counts[tuple(path[:-1])] = counts.get(tuple(path[:-1]), 0) + int(np.prod(p.shape))
     return counts
 
-def summary(model: nnx.Module, *inputs, **kwargs) -> Summary:
-    """A Keras-style layer table: each called submodule, its output shape and parameters.
-
-    Args:
-        model: any `nnx.Module`.
-        *inputs, **kwargs: a sample batch, passed to `model(*inputs, **kwargs)`.
-    Returns:
-        a `Summary` (prints as a table; `.rows`, `.total_params`).
-    """
+def _record_calls(model: nnx.Module, *inputs, **kwargs) -> Summary:
+    "Call `model` with every submodule class's `__call__` wrapped to record output shapes, in call order."
     modules = {id(m): (tuple(path), m) for path, m in nnx.iter_modules(model)}
     own = _own_param_counts(model)
     records: dict[int, object] = {}
@@ -113,3 +106,22 @@ def summary(model: nnx.Module, *inputs, **kwargs) -> Summary:
                        own.get(modules[i][0], 0)) for i in called + uncalled]
     rows.append(SummaryRow("", type(model).__name__, records.get(id(model), "?"), own.get((), 0)))
     return Summary(rows, param_count(model), type(model).__name__)
+
+def summary(model: nnx.Module, *inputs, **kwargs) -> Summary:
+    """A Keras-style layer table: each called submodule, its output shape and parameters, by tracing alone.
+
+    Args:
+        model: any `nnx.Module`. It is copied and the copy put in evaluation mode, so the model's
+            batch statistics and random streams are not touched, and nothing is computed.
+        *inputs, **kwargs: a sample batch (arrays or `jax.ShapeDtypeStruct`s), passed as `model(*inputs, **kwargs)`.
+    Returns:
+        a `Summary` (prints as a table; `.rows`, `.total_params`).
+    """
+    model = nnx.clone(model)
+    model.eval()
+    table = {}
+    def trace(*inputs):
+        table["summary"] = _record_calls(model, *inputs, **kwargs)
+        return 0
+    jax.eval_shape(trace, *inputs)
+    return table["summary"]

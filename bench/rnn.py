@@ -1,20 +1,25 @@
 """LSTM training step: walk_with_dl.nn.recurrent.LSTM (JAX, jitted) against PyTorch's nn.LSTM, on the CPU.
 
 One step = forward over a (batch, time, features) batch, mean squared error against random
-targets, backward, Adam update. Both libraries run in this one process with the same sizes and
-the same number of threads (PyTorch's `set_num_threads` = the cores JAX uses), interleaved
-round by round so that both see the same machine load; we report medians and the ratio
-PyTorch time / ours (> 1: ours is faster).
+targets, backward, Adam update (lr 1e-3, same defaults on both sides). Both libraries run in
+one process with the same sizes, interleaved round by round so that both see the same machine
+load; we report medians and the ratio PyTorch time / ours (> 1: ours is faster).
 
-PyTorch's thread pool (OpenMP) degrades badly when the cores are shared with other processes, so
-PyTorch is also timed with one thread, and the better of its two timings is reported as well:
-the fair comparison on a busy machine. The CPU time per step (all threads) is printed too: on a
-busy machine it shows the work each library does, which wall-clock time blurs.
+Threads: for each count N in --threads the bench runs in a fresh process pinned to N cores
+(`os.sched_setaffinity`, set before JAX starts), so neither library can run on more than N
+cores: XLA sizes its thread pool from the cores it may use when it starts, and PyTorch is told
+`torch.set_num_threads(N)` on top. The CPU time per step (all threads) and the load average are
+printed too: on a busy, shared machine they show the work each library does, which wall-clock
+time blurs. The min/min ratio is printed beside the median one: PyTorch's OpenMP threads spin
+and stall when the cores are shared, so with N = cores on a loaded machine its median is noise.
 
-    python bench/rnn.py                 # 1 and 2 layers, batch 32, time 64, input 64, hidden 256
-    python bench/rnn.py --layers 2 --hidden 512 --rounds 30 --cell gru --bidirectional
+PyTorch's CPU nn.LSTM trains with oneDNN's fused RNN primitive (`aten::mkldnn_rnn_layer`, one
+hand-written kernel per layer and direction); ours is XLA-compiled `lax.scan` code.
+
+    python bench/rnn.py                 # 1 and 2 threads; 1 and 2 layers, batch 32, time 64, input 64, hidden 256
+    python bench/rnn.py --threads 1 --layers 2 --hidden 512 --rounds 30 --cell gru --bidirectional
 """
-import argparse, os, statistics, time
+import argparse, os, statistics, subprocess, sys, time
 import numpy as np
 
 
@@ -29,17 +34,32 @@ def main():
     parser.add_argument("--bidirectional", action="store_true")
     parser.add_argument("--unroll", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=20, help="timed steps per contender (after warm-up)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="cores for both libraries; one process each")
     args = parser.parse_args()
+    available = sorted(os.sched_getaffinity(0))
+    if len(args.threads) > 1:   # one fresh process per thread count: XLA fixes its thread pool when it starts
+        for n in args.threads:
+            argv = [a for a in sys.argv[1:]]
+            if "--threads" in argv:
+                i = argv.index("--threads"); j = i + 1
+                while j < len(argv) and not argv[j].startswith("--"): j += 1
+                del argv[i:j]
+            subprocess.run([sys.executable, __file__, *argv, "--threads", str(n)], check=True)
+        return
+    threads = args.threads[0]
+    if not 1 <= threads <= len(available): parser.error(f"--threads must be between 1 and {len(available)}")
+    os.sched_setaffinity(0, available[:threads])   # before JAX starts: XLA's thread pool and PyTorch's both see N cores
 
     import jax, jax.numpy as jnp, optax, torch
     from flax import nnx
     from walk_with_dl.nn.recurrent import LSTM, GRU
 
-    cores = len(os.sched_getaffinity(0))
-    torch_threads = sorted({cores, 1})
-    print(f"jax {jax.__version__} on {jax.devices()[0].platform} ({cores} cores), torch {torch.__version__}; "
+    torch.set_num_threads(threads)
+    print(f"\n=== {threads} thread{'s' * (threads > 1)} for both (process pinned to {threads} of {len(available)} cores; "
+          f"load average {os.getloadavg()[0]:.1f}) ===")
+    print(f"jax {jax.__version__} on {jax.devices()[0].platform}, torch {torch.__version__} ({torch.get_num_threads()} threads); "
           f"{args.cell.upper()} batch {args.batch}, time {args.time}, input {args.features}, hidden {args.hidden}"
-          f"{', bidirectional' if args.bidirectional else ''}, Adam; median of {args.rounds} interleaved rounds")
+          f"{', bidirectional' if args.bidirectional else ''}, MSE, Adam; median of {args.rounds} interleaved rounds")
     rng = np.random.default_rng(0)
     directions = 2 if args.bidirectional else 1
     x_np = rng.normal(size=(args.batch, args.time, args.features)).astype(np.float32)
@@ -83,17 +103,14 @@ def main():
         optimizer = torch.optim.Adam(reference.parameters(), lr=1e-3)
         x_t, y_t = torch.from_numpy(x_np), torch.from_numpy(y_np)
 
-        def theirs(threads):
-            def step():
-                torch.set_num_threads(threads)
-                optimizer.zero_grad(set_to_none=True)
-                outputs, _ = reference(x_t)
-                loss = torch.mean((outputs - y_t) ** 2)
-                loss.backward()
-                optimizer.step()
-            return step
+        def theirs():
+            optimizer.zero_grad(set_to_none=True)
+            outputs, _ = reference(x_t)
+            loss = torch.mean((outputs - y_t) ** 2)
+            loss.backward()
+            optimizer.step()
 
-        contenders = {"walk_with_dl": ours, **{f"torch, {n} thread{'s' * (n > 1)}": theirs(n) for n in torch_threads}}
+        contenders = {"walk_with_dl": ours, "torch": theirs}
         for fn in contenders.values():   # warm-up
             for _ in range(2): fn()
         times = {name: [] for name in contenders}
@@ -105,14 +122,13 @@ def main():
                 fn()
                 times[name].append(time.perf_counter() - start); cpu_times[name].append(time.process_time() - cpu)
         medians = {name: statistics.median(t) for name, t in times.items()}
-        print(f"\n{layers} layer{'s' * (layers > 1)} (ours compiled in {compile_seconds:.1f} s)")
+        print(f"\n{layers} layer{'s' * (layers > 1)} (ours compiled in {compile_seconds:.1f} s; "
+              f"load average now {os.getloadavg()[0]:.1f})")
         for name, median in medians.items():
-            print(f"  {name:24s} {median * 1e3:8.1f} ms/step  (min {min(times[name]) * 1e3:.1f}, "
+            print(f"  {name:14s} {median * 1e3:8.1f} ms/step  (min {min(times[name]) * 1e3:.1f}, "
                   f"CPU time {statistics.median(cpu_times[name]) * 1e3:.1f} ms)")
-        same_threads = medians[f"torch, {cores} thread{'s' * (cores > 1)}"]
-        best_torch = min(v for k, v in medians.items() if k.startswith("torch"))
-        print(f"  ratio torch/ours, same threads ({cores}): {same_threads / medians['walk_with_dl']:.2f}")
-        print(f"  ratio best torch/ours:                {best_torch / medians['walk_with_dl']:.2f}")
+        print(f"  ratio torch/ours, {threads} thread{'s' * (threads > 1)} each: {medians['torch'] / medians['walk_with_dl']:.2f} "
+              f"(min/min {min(times['torch']) / min(times['walk_with_dl']):.2f})")
 
 
 if __name__ == "__main__":

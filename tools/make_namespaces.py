@@ -2,22 +2,29 @@
 
 Run after adding, removing or renaming an exported name (then `nbdev-export`); the test cell of
 each namespace notebook fails when it is out of date."""
-import importlib, pkgutil, pathlib, collections, textwrap
+import ast, pathlib, collections, textwrap
 import jupytext
 root = pathlib.Path(__file__).resolve().parents[1]
+
+def public_names(module_file: pathlib.Path) -> list[str]:
+    "The module's `__all__`, read from its source (importing could fail on the very namespace being regenerated)."
+    for node in ast.parse(module_file.read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+            return list(ast.literal_eval(node.value))
+    return []
+
 TITLES = {"ops": ("Pure, jit-able kernels: convolution, pooling, attention.", 90),
           "nn": ("Flax NNX layers, activations, losses, initialisers, optimisers and recurrent cells, in one namespace.", 91),
           "models": ("Architectures, from the perceptron and MLP to LeNet-5, LSTMs and Transformers, in one namespace.", 92)}
 for pkg, (summary, num) in TITLES.items():
-    package = importlib.import_module(f"walk_with_dl.{pkg}")
-    subs = sorted(i.name for i in pkgutil.iter_modules(package.__path__) if not i.name.startswith("_"))
+    subs = sorted(f.stem for f in (root / "walk_with_dl" / pkg).glob("*.py") if not f.stem.startswith("_"))
     owners = collections.defaultdict(list)
     for s in subs:
-        for n in importlib.import_module(f"walk_with_dl.{pkg}.{s}").__all__: owners[n].append(s)
+        for n in public_names(root / "walk_with_dl" / pkg / f"{s}.py"): owners[n].append(s)
     ambiguous = sorted(n for n, o in owners.items() if len(o) > 1)
     lines = []
     for s in subs:
-        names = [n for n in importlib.import_module(f"walk_with_dl.{pkg}.{s}").__all__ if n not in ambiguous]
+        names = [n for n in public_names(root / "walk_with_dl" / pkg / f"{s}.py") if n not in ambiguous]
         if names:
             body = textwrap.fill(", ".join(names), width=96, initial_indent="    ", subsequent_indent="    ")
             lines.append(f"from walk_with_dl.{pkg}.{s} import (\n{body})")

@@ -20,7 +20,7 @@ from ..ops.conv import avg_pool, conv, conv_transpose, global_avg_pool, global_m
 # %% auto #0
 __all__ = ['LayerSpec', 'Conv', 'ConvTranspose', 'MaxPool', 'AvgPool', 'GlobalAvgPool', 'GlobalMaxPool', 'Flatten', 'Dense',
            'BatchNorm', 'Dropout', 'resize_images', 'random_crop', 'affine_transform', 'random_affine', 'RandomCrop',
-           'RandomAffine', 'Lambda', 'traced_summary', 'Sequential']
+           'RandomAffine', 'Lambda', 'Sequential']
 
 # %% ../../nbs/21_conv_layers.ipynb #ffaaa971
 def _window(kernel_size, spatial_dims: int, name: str) -> tuple[int, ...]:
@@ -327,26 +327,6 @@ class Lambda(nnx.Module):
     def __call__(self, x: jax.Array) -> jax.Array: return self.function(x)
     def __repr__(self): return f"Lambda({getattr(self.function, '__name__', self.function)})"
 
-def traced_summary(model: nnx.Module, *inputs) -> Summary:
-    """`walk_with_dl.core.summary` computed by tracing alone (`jax.eval_shape`): no computation, no compilation.
-
-    Args:
-        model: any `nnx.Module`; it is copied and the copy put in evaluation mode, so the model's batch
-            statistics and random streams are not touched.
-        *inputs: sample batches, as arrays or `jax.ShapeDtypeStruct`s.
-    Returns:
-        the `Summary` table (without rows for containers such as `nnx.List`).
-    """
-    model = nnx.clone(model)
-    model.eval()
-    table = {}
-    def trace(*inputs):
-        table["summary"] = summary(model, *inputs)
-        return 0
-    jax.eval_shape(trace, *inputs)
-    s = table["summary"]
-    return Summary([r for r in s.rows if r.kind != "List"], s.total_params, s.model_name)
-
 def _output_shape(layer: nnx.Module, x: jax.ShapeDtypeStruct) -> jax.ShapeDtypeStruct:
     "The output shape of `layer` on `x`, traced without computation (the layer's state is not touched)."
     graphdef, state = nnx.split(layer)
@@ -402,8 +382,8 @@ class Sequential(nnx.Module):
     def __getitem__(self, i): return self.layers[i]
 
     def summary(self, x: jax.Array | None = None) -> Summary:
-        """A Keras-style table of the layers (`traced_summary`) on `x`, or on one example of `input_shape`."""
+        """A Keras-style table of the layers (`walk_with_dl.core.summary`) on `x`, or on one example of `input_shape`."""
         if x is None:
             if self.input_shape is None: raise ValueError("give a sample batch x: this Sequential has no input_shape")
             x = jax.ShapeDtypeStruct((1, *self.input_shape), jnp.float32)
-        return traced_summary(self, x)
+        return summary(self, x)

@@ -1,21 +1,23 @@
-"""GPT training step: walk_with_dl.models.gpt.GPT (JAX, jitted) against the same model in PyTorch (CPU).
+"""GPT training step: walk_with_dl.models.gpt.GPT (JAX, jitted) against the same model in PyTorch (CPU), at 1 and 2 threads.
 
 One step = forward over a (batch, time) batch of token ids, next-token cross-entropy, backward,
-Adam update. The PyTorch model is built layer for layer like ours: token and learned position
-embeddings, pre-LN blocks (LayerNorm → q/k/v/out projections with biases and
-`F.scaled_dot_product_attention(is_causal=True)` → residual; LayerNorm → Linear → exact GELU →
-Linear → residual), a final LayerNorm and logits tied to the token embedding; the parameter
-counts are checked equal. Both run in this one process with the same sizes and threads
-(`torch.set_num_threads` = JAX's CPU count), interleaved round by round so that both see the
-same machine load; medians and the ratio PyTorch time / ours are printed (> 1: ours is faster),
-with the CPU time per step (all threads), which shows the work done on a busy machine. PyTorch's
-OpenMP pool degrades badly when cores are shared, so it is also timed with one thread and the
-better of its two timings is compared as well.
+AdamW update (lr 1e-3, weight decay 0.01, the same on both sides). The PyTorch model is built
+layer for layer like ours: token and learned position embeddings, pre-LN blocks (LayerNorm →
+q/k/v/out projections with biases and `F.scaled_dot_product_attention(is_causal=True)` →
+residual; LayerNorm → Linear → exact GELU → Linear → residual), a final LayerNorm and logits tied
+to the token embedding; the parameter counts are checked equal.
 
-    python bench/gpt.py                                  # width 128, 4 blocks, 4 heads, batch 32, time 128
-    python bench/gpt.py --features 256 --layers 6 --time 256 --rounds 20
+Each thread count runs in its own subprocess pinned to that many cores (`os.sched_setaffinity`,
+set before JAX and PyTorch start): PyTorch gets `torch.set_num_threads(n)`, and XLA:CPU sizes its
+thread pool from the same affinity mask, so both sides use the same n cores. Inside a process the
+two are timed interleaved round by round (both see the same machine load) after a warm-up that
+compiles; medians, the CPU time per step and the ratio PyTorch time / ours are printed
+(> 1: ours is faster), with the machine's load average.
+
+    python bench/gpt.py                         # width 128, 4 blocks, 4 heads, batch 32, time 128; 1 and 2 threads
+    python bench/gpt.py --threads 1 --time 256 --rounds 20
 """
-import argparse, os, statistics, time
+import argparse, json, os, statistics, subprocess, sys, time
 import numpy as np
 
 
@@ -50,31 +52,22 @@ def torch_gpt(vocab, max_len, features, layers, heads):
     return GPT()
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--time", type=int, default=128)
-    parser.add_argument("--features", type=int, default=128)
-    parser.add_argument("--layers", type=int, default=4)
-    parser.add_argument("--heads", type=int, default=4)
-    parser.add_argument("--vocab", type=int, default=107)
-    parser.add_argument("--rounds", type=int, default=15)
-    args = parser.parse_args()
-
+def measure(args):
+    "Time both steps in this process, pinned to `args.threads` cores; returns a dict of medians (seconds)."
+    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:args.threads])   # before JAX / PyTorch start their pools
     import jax, jax.numpy as jnp, optax, torch
     from flax import nnx
     from walk_with_dl.core import param_count
     from walk_with_dl.models.gpt import GPT
     from walk_with_dl.nn.losses import cross_entropy
 
-    threads = len(os.sched_getaffinity(0))          # the cores XLA:CPU uses
-    torch.set_num_threads(threads)
+    torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
     tokens = rng.integers(0, args.vocab, (args.batch, args.time + 1)).astype(np.int32)
     x, y = tokens[:, :-1], tokens[:, 1:]
 
     model = GPT(args.vocab, args.time, args.features, args.layers, args.heads, rngs=nnx.Rngs(0))
-    tx = optax.adam(1e-3)
+    tx = optax.adamw(1e-3, weight_decay=0.01)
     graphdef, params = nnx.split(model)
     state = (params, tx.init(params))
 
@@ -89,7 +82,7 @@ def main():
     reference = torch_gpt(args.vocab, args.time, args.features, args.layers, args.heads)
     torch_params = sum(p.numel() for p in reference.parameters())
     assert torch_params == param_count(model), (torch_params, param_count(model))
-    optimizer = torch.optim.Adam(reference.parameters(), lr=1e-3)
+    optimizer = torch.optim.AdamW(reference.parameters(), lr=1e-3, weight_decay=0.01)
     xt, yt = torch.as_tensor(x, dtype=torch.long), torch.as_tensor(y, dtype=torch.long)
     def torch_step():
         optimizer.zero_grad(set_to_none=True)
@@ -99,7 +92,7 @@ def main():
 
     for _ in range(3):                                    # compile and warm up both
         state, loss = step(state, xj, yj); loss.block_until_ready(); torch_step()
-    ours, theirs, ours_cpu, theirs_cpu, theirs_one = [], [], [], [], []
+    ours, theirs, ours_cpu, theirs_cpu = [], [], [], []
     for _ in range(args.rounds):
         w, c = time.perf_counter(), time.process_time()
         state, loss = step(state, xj, yj); loss.block_until_ready()
@@ -107,18 +100,41 @@ def main():
         w, c = time.perf_counter(), time.process_time()
         torch_step()
         theirs.append(time.perf_counter() - w); theirs_cpu.append(time.process_time() - c)
-        torch.set_num_threads(1)                          # OpenMP degrades on shared cores: one thread too
-        w = time.perf_counter(); torch_step(); theirs_one.append(time.perf_counter() - w)
-        torch.set_num_threads(threads)
     med = statistics.median
+    return dict(threads=args.threads, cores=sorted(os.sched_getaffinity(0)), params=param_count(model),
+                torch=torch.__version__, jax=jax.__version__, load=os.getloadavg()[0],
+                ours=med(ours), theirs=med(theirs), ours_cpu=med(ours_cpu), theirs_cpu=med(theirs_cpu))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--time", type=int, default=128)
+    parser.add_argument("--features", type=int, default=128)
+    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--heads", type=int, default=4)
+    parser.add_argument("--vocab", type=int, default=107)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts, each in its own process")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:                                        # one thread count: print the result as JSON
+        args.threads = args.threads[0]
+        print("RESULT " + json.dumps(measure(args)), flush=True)
+        return
     print(f"GPT {args.features} wide, {args.layers} blocks, {args.heads} heads, batch {args.batch} × time {args.time}, "
-          f"{param_count(model):,} parameters, {threads} threads, {args.rounds} rounds")
-    print(f"  walk_with_dl (JAX): {med(ours) * 1e3:8.1f} ms/step  ({med(ours_cpu) * 1e3:.0f} ms CPU)")
-    print(f"  PyTorch {torch.__version__}: {med(theirs) * 1e3:8.1f} ms/step  ({med(theirs_cpu) * 1e3:.0f} ms CPU)")
-    print(f"  PyTorch, 1 thread:  {med(theirs_one) * 1e3:8.1f} ms/step")
-    best = min(med(theirs), med(theirs_one))
-    print(f"  ratio best PyTorch / ours: {best / med(ours):.2f} wall")
-    print(f"  ratio PyTorch / ours: {med(theirs) / med(ours):.2f} wall, {med(theirs_cpu) / med(ours_cpu):.2f} CPU (> 1: ours is faster)")
+          f"AdamW, {args.rounds} interleaved rounds per thread count, medians")
+    passed = [f"--{k}={getattr(args, k)}" for k in ("batch", "time", "features", "layers", "heads", "vocab", "rounds")]
+    for n in args.threads:
+        if n > len(os.sched_getaffinity(0)): print(f"  {n} threads: skipped, only {len(os.sched_getaffinity(0))} cores"); continue
+        out = subprocess.run([sys.executable, __file__, "--child", "--threads", str(n)] + passed,
+                             capture_output=True, text=True, check=True).stdout
+        r = json.loads(next(l for l in out.splitlines() if l.startswith("RESULT "))[len("RESULT "):])
+        print(f"{n} thread{'s' if n > 1 else ''} (cores {r['cores']}, load average {r['load']:.1f}), {r['params']:,} parameters:")
+        print(f"  walk_with_dl (JAX {r['jax']}): {r['ours'] * 1e3:8.1f} ms/step  ({r['ours_cpu'] * 1e3:.0f} ms CPU)")
+        print(f"  PyTorch {r['torch']}:      {r['theirs'] * 1e3:8.1f} ms/step  ({r['theirs_cpu'] * 1e3:.0f} ms CPU)")
+        print(f"  RATIO {n} thread{'s' if n > 1 else ''}: PyTorch / ours = {r['theirs'] / r['ours']:.2f} wall, "
+              f"{r['theirs_cpu'] / r['ours_cpu']:.2f} CPU (> 1: ours is faster)", flush=True)
 
 
 if __name__ == "__main__":

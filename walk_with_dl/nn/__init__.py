@@ -18,7 +18,7 @@ from walk_with_dl.nn.attention import (
 from .conv import (
     LayerSpec, Conv, ConvTranspose, MaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, Flatten,
     Dense, BatchNorm, Dropout, resize_images, random_crop, affine_transform, random_affine,
-    RandomCrop, RandomAffine, Lambda, traced_summary, Sequential)
+    RandomCrop, RandomAffine, Lambda, Sequential)
 from .init import (
     Initializer, glorot_uniform, glorot_normal, kaiming_uniform, kaiming_normal, INITIALIZERS,
     compute_fans, variance_scaling, naive_normal, lecun_normal, xavier_uniform, xavier_normal,

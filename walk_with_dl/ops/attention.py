@@ -23,9 +23,9 @@ def padding_mask(lengths, max_len: int) -> jax.Array:
     if lengths.ndim != 1: raise ValueError(f"lengths must be 1-D (batch,), got shape {lengths.shape}")
     return (jnp.arange(max_len)[None, :] < lengths[:, None])[:, None, None, :]
 
-def causal_mask(query_len: int, key_len: int) -> jax.Array:
-    "Boolean mask `(1, 1, query_len, key_len)`: the queries are the *last* `query_len` positions and see keys up to their own."
-    offset = key_len - query_len      # built with NumPy: a constant, nothing to compile
+def causal_mask(query_len: int, key_len: int, offset: int = 0) -> jax.Array:
+    "Boolean mask `(1, 1, query_len, key_len)`: query `i` sits at position `offset + i` and sees the keys up to it."
+    # built with NumPy: a constant, nothing to compile
     return jnp.asarray((np.arange(key_len)[None, :] <= np.arange(query_len)[:, None] + offset)[None, None])
 
 # %% ../../nbs/40_attention_ops.ipynb #dfd50609
@@ -98,16 +98,13 @@ def xla_attention(query, key, value, bias=None, mask=None, is_causal=False, scal
     outputs = []
     for start in range(0, T, block):
         stop = min(T, start + block)
-        keys = stop + S - T               # the last query of this block sees keys [0, keys)
-        if keys <= 0:                     # the whole block sees no key: zeros, as for any empty row
-            outputs.append(jnp.zeros((query.shape[0], stop - start) + query.shape[2:], query.dtype))
-            continue
+        keys = min(stop, S)               # the last query of this block sees keys [0, keys)
         outputs.append(_xla_attention(query[:, start:stop], key[:, :keys], value[:, :keys], cols(rows(bias, start, stop), keys),
-                                      cols(rows(mask, start, stop), keys), True, scale))
+                                      cols(rows(mask, start, stop), keys), True, scale, causal_offset=start))
     return jnp.concatenate(outputs, axis=1)
 
-def _xla_attention(query, key, value, bias, mask, is_causal, scale):
-    "`xla_attention` on checked inputs (`bias` and `mask` 4-D or None, `scale` a float), in one piece."
+def _xla_attention(query, key, value, bias, mask, is_causal, scale, causal_offset=0):
+    "`xla_attention` on checked inputs (`bias` and `mask` 4-D or None, `scale` a float), in one piece; queries start at `causal_offset`."
     B, T, N, H = query.shape
     S, K = key.shape[1], key.shape[2]
     G = N // K
@@ -121,7 +118,7 @@ def _xla_attention(query, key, value, bias, mask, is_causal, scale):
     if bias is not None: logits = logits + grouped(bias).astype(jnp.float32)
     valid = None if mask is None else grouped(mask)
     if is_causal:
-        causal = grouped(causal_mask(T, S))           # a NumPy-built constant
+        causal = grouped(causal_mask(T, S, causal_offset))     # a NumPy-built constant
         valid = causal if valid is None else valid & causal
     if valid is not None: logits = jnp.where(valid, logits, -jnp.inf)
     probs = _softmax(logits).astype(value.dtype).reshape(B, K, G * T, S)
@@ -173,8 +170,8 @@ def _tile_logits(q_blk, k_blk, bias_t, mask_t, qi, kj, t):
     if bias_t is not None: s = s + bias_t.astype(jnp.float32)
     valid = mask_t
     key_pos = kj * t.key_block + jnp.arange(t.key_block)
-    if t.is_causal:   # the queries are the last query_len positions
-        query_pos = qi * t.query_block + jnp.arange(t.query_block) + (t.key_len - t.query_len)
+    if t.is_causal:   # query i sits at position i
+        query_pos = qi * t.query_block + jnp.arange(t.query_block)
         causal = key_pos[None, :] <= query_pos[:, None]
         valid = causal if valid is None else valid & causal
     if t.key_len % t.key_block:   # padding keys never take part
@@ -184,7 +181,7 @@ def _tile_logits(q_blk, k_blk, bias_t, mask_t, qi, kj, t):
 
 def _tile_skipped(qi, kj, t):
     "True when causality masks the whole tile: its first key comes after its last query."
-    last_query_pos = (qi + 1) * t.query_block - 1 + (t.key_len - t.query_len)
+    last_query_pos = (qi + 1) * t.query_block - 1
     return kj * t.key_block > last_query_pos
 
 def _prepare(query, key, value, bias, mask, t):
@@ -361,9 +358,6 @@ def cudnn_attention(query, key, value, bias=None, mask=None, is_causal=False, sc
                          "use 'xla' or 'chunked' (or None to choose automatically)")
     bias, mask, scale = _check_inputs(query, key, value, bias, mask, scale)
     T, S = query.shape[1], key.shape[1]
-    if is_causal and T != S:     # cuDNN aligns the causal mask to the start; ours aligns it to the end
-        mask = causal_mask(T, S) if mask is None else mask & causal_mask(T, S)
-        is_causal = False
     out = jax.nn.dot_product_attention(query, key, value, bias=bias, mask=mask, scale=scale,
                                        is_causal=is_causal, implementation="cudnn")
     return _zero_empty_rows(out, mask)
@@ -391,8 +385,9 @@ def attention(query, key, value, mask=None, bias=None, is_causal: bool = False,
             (grouped-query attention; `kv_heads=1` is multi-query attention).
         mask: boolean, broadcastable to `(batch, heads, query_len, key_len)`; True = takes part.
         bias: additive logit bias, broadcastable to `(batch, heads, query_len, key_len)`; differentiable.
-        is_causal: each query sees only keys at or before its position; the queries are the *last*
-            `query_len` of the `key_len` positions (as with a KV cache).
+        is_causal: query `i` sees only keys `j <= i` (aligned to the start, as `jax.nn.dot_product_attention`
+            and PyTorch); for queries that are the last of the keys' positions (a KV cache) give
+            `mask=causal_mask(query_len, key_len, offset=key_len - query_len)` instead.
         implementation: "xla", "chunked", "cudnn", or None to choose by backend and size
             (`choose_implementation`).
         scale: logit scale, default `1 / sqrt(head_dim)`.

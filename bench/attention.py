@@ -15,7 +15,7 @@ most 1.5x the time of `xla` where both run.
 """
 import argparse, json, time
 import numpy as np, jax, jax.numpy as jnp
-from walk_with_dl.ops.attention import attention
+from walk_with_dl.ops.attention_kernels import attention
 
 def compiled_step(implementation, seq_len, heads, head_dim, is_causal):
     "Compiled forward+backward (gradients of q, k, v) and its temporary memory in bytes."

@@ -10,7 +10,7 @@ that all see the same machine load), after a warm-up; the median over rounds is 
 median CPU time of the process (all threads) beside it: on a shared machine the wall-clock time
 blurs, the CPU time shows the work done. Contenders:
 
-- `fast`: `walk_with_dl.ops.conv` with `implementation='fast'` (XLA's forward; the weight gradient
+- `fast`: `walk_with_dl.ops.conv_kernels` with `implementation='fast'` (XLA's forward; the weight gradient
   by cache-blocked matmuls; blocked forward / input gradient for narrow 5x5 layers; slice-based pooling);
 - `xla`: the same functions with `implementation='xla'` (plain `lax.conv_general_dilated` and
   `lax.reduce_window`, with the gradients JAX derives);
@@ -80,7 +80,7 @@ import numpy as np
 import jax, jax.numpy as jnp, optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 import torch, torch.nn as tnn, torch.nn.functional as F
-from walk_with_dl.ops.conv import conv, max_pool
+from walk_with_dl.ops.conv_kernels import conv, max_pool
 
 THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 DEVICES = ARGS.devices or THREADS

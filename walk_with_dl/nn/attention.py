@@ -10,7 +10,7 @@ from typing import NamedTuple
 import numpy as np
 import jax, jax.numpy as jnp
 from flax import nnx
-from ..ops.attention import attention
+from ..ops.attention_kernels import attention
 from .activations import gelu
 
 # %% auto #0

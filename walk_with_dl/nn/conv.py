@@ -1,4 +1,4 @@
-"""`Conv`, `ConvTranspose`, pooling, image `BatchNorm`, `Dropout`, `Flatten` and `Dense` as `flax.nnx` modules on the fast kernels of `walk_with_dl.ops.conv`, on-device image augmentation layers, and a Keras-style `Sequential` that infers every input size from a sample.
+"""`Conv`, `ConvTranspose`, pooling, image `BatchNorm`, `Dropout`, `Flatten` and `Dense` as `flax.nnx` modules on the fast kernels of `walk_with_dl.ops.conv_kernels`, on-device image augmentation layers, and a Keras-style `Sequential` that infers every input size from a sample.
 
 Docs: https://walk-with-dl.github.io/walk_with_dl/conv_layers.html.md"""
 
@@ -15,7 +15,7 @@ from jax import lax
 from flax import nnx
 from ..core import Summary, summary
 from .init import Initializer, get_initializer, variance_scaling
-from ..ops.conv import avg_pool, conv, conv_transpose, global_avg_pool, global_max_pool, max_pool
+from ..ops.conv_kernels import avg_pool, conv, conv_transpose, global_avg_pool, global_max_pool, max_pool
 
 # %% auto #0
 __all__ = ['LayerSpec', 'Conv', 'ConvTranspose', 'MaxPool', 'AvgPool', 'GlobalAvgPool', 'GlobalMaxPool', 'Flatten', 'Dense',
@@ -74,7 +74,7 @@ class _SpecMeta(type(nnx.Module)):
 
 # %% ../../nbs/21_conv_layers.ipynb #0c9deecd
 class Conv(nnx.Module, metaclass=_SpecMeta):
-    """N-d convolution layer on channels-last inputs, using `walk_with_dl.ops.conv.conv`.
+    """N-d convolution layer on channels-last inputs, using `walk_with_dl.ops.conv`.
 
     Args:
         in_features: input channels (inferred by `Sequential` in the Keras form `Conv(32, 3)`).
@@ -110,7 +110,7 @@ class Conv(nnx.Module, metaclass=_SpecMeta):
 
 # %% ../../nbs/21_conv_layers.ipynb #bba624c4
 class ConvTranspose(nnx.Module, metaclass=_SpecMeta):
-    """N-d transposed convolution layer (the adjoint of `Conv`), using `walk_with_dl.ops.conv.conv_transpose`.
+    """N-d transposed convolution layer (the adjoint of `Conv`), using `walk_with_dl.ops.conv_transpose`.
 
     Args:
         in_features, out_features, kernel_size, stride, dilation, groups, use_bias, spatial_dims,

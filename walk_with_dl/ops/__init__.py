@@ -8,11 +8,11 @@ Docs: https://walk-with-dl.github.io/walk_with_dl/ops.html.md"""
 __all__ = []
 
 # %% ../../nbs/90_ops.ipynb #1f087f55
-from walk_with_dl.ops.attention import (
+from walk_with_dl.ops.attention_kernels import (
     CAUSAL_QUERY_BLOCK, ATTENTION_IMPLEMENTATIONS, CHUNKED_MIN_LOGITS, padding_mask,
     causal_mask, xla_attention, chunked_attention, cudnn_attention, choose_implementation,
     attention)
-from .conv import (
+from .conv_kernels import (
     CONV_IMPLEMENTATIONS, resolve_padding, conv_output_size, set_default_implementation,
     get_default_implementation, use_implementation, conv, conv_weight_gradient,
     blocked_conv_forward, blocked_conv_input_gradient, conv_transpose_output_size,

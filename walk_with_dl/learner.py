@@ -378,9 +378,11 @@ class Learner:
             raise ValueError(f"loss_fn must return a scalar (the mean loss), got shape {loss.shape}")
         if np.issubdtype(yb.dtype, np.integer) and len(preds.shape) == len(yb.shape) + 1 and preds.shape[-1] > 1:
             n_classes = preds.shape[-1]
+            ignore = getattr(self.loss_fn, "ignore_index", None)     # a label the loss skips (e.g. -100)
             for part, d in (("train", self.dls.train), ("valid", self.dls.valid)):
                 if d is None: continue
                 y = d.arrays[1]
+                if ignore is not None: y = y[y != ignore]
                 if y.size and (y.min() < 0 or y.max() >= n_classes):
                     bad = np.unique(y[(y < 0) | (y >= n_classes)])[:5].tolist()
                     raise ValueError(f"{part} labels must be in [0, {n_classes}) for a model with {n_classes} outputs; "

@@ -17,11 +17,12 @@ from ..datasets import load_digits
 from ..models.gpt import GPT
 from ..models.language import adamw_decaying_matrices, language_model_dataloaders, load_pydoc_char_corpus
 from ..models.vit import VisionTransformer
+from ..models.bert import masked_accuracy, masked_lm_loss, masked_lm_setup
 from ..nn.losses import cross_entropy
 from ..recipes import register_recipe
 
 # %% auto #0
-__all__ = ['pydoc_gpt', 'digits_vit']
+__all__ = ['pydoc_gpt', 'pydoc_bert', 'digits_vit']
 
 # %% ../../nbs/49_recipes_transformers.ipynb #0115b0a0
 @register_recipe("pydoc-gpt", "GPT (2 blocks × 64 wide, 8 heads, rotary positions, 64 characters) on the help texts, AdamW one-cycle",
@@ -33,6 +34,15 @@ def pydoc_gpt(config: dict) -> Learner:
                                      seed=config["seed"], random_offsets=True)
     model = GPT(corpus.vocab_size, 64, features=64, num_layers=2, num_heads=8, positions="rotary", rngs=make_rngs(config["seed"]))
     return Learner(model, dls, cross_entropy, optimizer=adamw_decaying_matrices, lr=config["lr"], metrics=[accuracy],
+                   cbs=[GradientClip(1.0)], seed=config["seed"])
+
+# %% ../../nbs/49_recipes_transformers.ipynb #09ed9002
+@register_recipe("pydoc-bert", "BERT (2 blocks × 64 wide, 4 heads, 64 characters) pretrained by masked language modelling on the help texts, AdamW one-cycle",
+                 epochs=24, lr=3e-3, batch_size=32, seed=0, chapter="45_bert")
+def pydoc_bert(config: dict) -> Learner:
+    "The `pydoc-bert` learner for `config` (`epochs`, `lr`, `batch_size`, `seed`)."
+    model, dls = masked_lm_setup(batch_size=config["batch_size"], seed=config["seed"])
+    return Learner(model, dls, masked_lm_loss, optimizer=adamw_decaying_matrices, lr=config["lr"], metrics=[masked_accuracy],
                    cbs=[GradientClip(1.0)], seed=config["seed"])
 
 # %% ../../nbs/49_recipes_transformers.ipynb #bc0edbb2

@@ -8,6 +8,9 @@ Docs: https://walk-with-dl.github.io/walk_with_dl/models.html.md"""
 __all__ = []
 
 # %% ../../nbs/92_models.ipynb #39ba970b
+from .bert import (
+    IGNORE_INDEX, mask_tokens, masked_lm_loss, masked_accuracy, BERT, MaskedWindows,
+    masked_lm_dataloaders, count_baselines, masked_lm_setup, encoder_attention_maps, fill_in)
 from .forecasting import (
     seasonal_series, forecast_windows, naive_forecast, seasonal_naive_forecast, RelativeScaler,
     forecasting_data, RecurrentForecaster)

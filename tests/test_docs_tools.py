@@ -172,3 +172,14 @@ def test_pandoc_ids_match_nbdev_anchors():
     assert pandoc_id("DataLoader.set_epoch") == "dataloader.set_epoch"
     assert pandoc_id("A model summary, like Keras'") == "a-model-summary-like-keras"
     assert pandoc_id("2. Numbers first") == "numbers-first"
+
+
+def test_source_url_prefers_the_matching_definition(tmp_path, monkeypatch):
+    "A function's source link points at the module-level `def`, a method's at the indented one."
+    import build_docs
+    pkg = tmp_path / "pkg"; pkg.mkdir()
+    (pkg / "m.py").write_text("class A:\n    def generate(self): pass\n\ndef generate(x): pass\n")
+    monkeypatch.setattr(build_docs, "ROOT", tmp_path)
+    url = "https://github.com/o/r/blob/main/pkg/m.py"
+    assert build_docs.Stager._source_url(url, "generate") == url + "#L4"
+    assert build_docs.Stager._source_url(url, "A.generate") == url + "#L2"

@@ -206,8 +206,11 @@ class Stager:
         local = ROOT / m.group(1) if m else None
         if local is None or not local.exists(): return url
         short = re.escape(name.split(".")[-1])
-        for i, line in enumerate(local.read_text(encoding="utf-8").splitlines(), 1):
-            if re.match(rf"\s*(?:async\s+)?(?:def|class)\s+{short}\b|{short}\s*[:=]", line): return f"{url}#L{i}"
+        lines = local.read_text(encoding="utf-8").splitlines()
+        # `f`: a module-level definition first (a method `f` may come earlier); `Class.f`: a method first
+        for indent in ((r"\s+", "") if "." in name else ("", r"\s+")):
+            for i, line in enumerate(lines, 1):
+                if re.match(rf"{indent}(?:async\s+)?(?:def|class)\s+{short}\b|{indent}{short}\s*[:=]", line): return f"{url}#L{i}"
         return url
 
     @staticmethod

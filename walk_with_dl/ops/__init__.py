@@ -13,7 +13,8 @@ from walk_with_dl.ops.attention_kernels import (
     causal_mask, xla_attention, chunked_attention, cudnn_attention, choose_implementation,
     attention)
 from .conv_kernels import (
-    CONV_IMPLEMENTATIONS, resolve_padding, conv_output_size, set_default_implementation,
-    get_default_implementation, use_implementation, conv, conv_weight_gradient,
+    CONV_IMPLEMENTATIONS, CPU_CONVOLUTION_LIBRARIES, resolve_padding, conv_output_size,
+    set_default_implementation, get_default_implementation, use_implementation,
+    get_cpu_convolution_library, set_cpu_convolution_library, conv, conv_weight_gradient,
     blocked_conv_forward, blocked_conv_input_gradient, conv_transpose_output_size,
     conv_transpose, max_pool, avg_pool, global_avg_pool, global_max_pool)

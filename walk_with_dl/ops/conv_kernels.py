@@ -6,17 +6,18 @@ Docs: https://walk-with-dl.github.io/walk_with_dl/conv_ops.html.md"""
 
 # %% ../../nbs/20_conv_ops.ipynb #806bc806
 from __future__ import annotations
-import contextlib, functools, itertools, math
+import contextlib, functools, itertools, math, os
 from collections.abc import Sequence
 import numpy as np
 import jax, jax.numpy as jnp
 from jax import lax
 
 # %% auto #0
-__all__ = ['CONV_IMPLEMENTATIONS', 'resolve_padding', 'conv_output_size', 'set_default_implementation',
-           'get_default_implementation', 'use_implementation', 'conv', 'conv_weight_gradient', 'blocked_conv_forward',
-           'blocked_conv_input_gradient', 'conv_transpose_output_size', 'conv_transpose', 'max_pool', 'avg_pool',
-           'global_avg_pool', 'global_max_pool']
+__all__ = ['CONV_IMPLEMENTATIONS', 'CPU_CONVOLUTION_LIBRARIES', 'resolve_padding', 'conv_output_size',
+           'set_default_implementation', 'get_default_implementation', 'use_implementation',
+           'get_cpu_convolution_library', 'set_cpu_convolution_library', 'conv', 'conv_weight_gradient',
+           'blocked_conv_forward', 'blocked_conv_input_gradient', 'conv_transpose_output_size', 'conv_transpose',
+           'max_pool', 'avg_pool', 'global_avg_pool', 'global_max_pool']
 
 # %% ../../nbs/20_conv_ops.ipynb #c7da08d4
 def _as_tuple(value, n: int, name: str) -> tuple[int, ...]:
@@ -89,12 +90,59 @@ def use_implementation(name: str):
     try: yield
     finally: set_default_implementation(previous)
 
-def _resolve_implementation(name: str | None) -> str:
-    "'fast' or 'xla' for `name` (None means the default; 'auto' means fast on CPU only)."
+def _resolve_implementation(name: str | None, operation: str = "conv") -> str:
+    """'fast' or 'xla' for `name` (None means the default) and `operation` ('conv' or 'pool').
+
+    'auto' is XLA's kernels except on the CPU, where pooling always takes the fast path and
+    convolutions take it while XLA runs them with YNNPACK (one thread, its default): with a
+    multi-threaded library (`set_cpu_convolution_library`) XLA's own convolutions are faster."""
     name = _default_implementation if name is None else name
     if name not in CONV_IMPLEMENTATIONS: raise ValueError(f"implementation must be one of {CONV_IMPLEMENTATIONS}, got {name!r}")
-    if name == "auto": return "fast" if jax.default_backend() == "cpu" else "xla"
-    return name
+    if name != "auto": return name
+    if jax.default_backend() != "cpu": return "xla"
+    if operation == "pool": return "fast"
+    return "fast" if get_cpu_convolution_library() == "ynnpack" else "xla"
+
+# %% ../../nbs/20_conv_ops.ipynb #87a1c50a
+CPU_CONVOLUTION_LIBRARIES = ("ynnpack", "onednn", "eigen")
+_YNN_OFF = "--xla_cpu_experimental_ynn_fusion_type=-individual_convolution"
+_ONEDNN_ON = "--xla_cpu_experimental_onednn_fusion_type=individual_convolution"
+_LIBRARY_FLAGS = {"ynnpack": (), "onednn": (_ONEDNN_ON, _YNN_OFF), "eigen": (_YNN_OFF,)}
+_TESTED_JAXLIB = ((0, 10, 0), (0, 11, 0))     # [from, to): versions whose XLA knows these options
+
+def get_cpu_convolution_library() -> str:
+    "The library XLA:CPU runs convolutions with in this process ('ynnpack', 'onednn' or 'eigen'), from `XLA_FLAGS`."
+    flags = os.environ.get("XLA_FLAGS", "").split()
+    if _ONEDNN_ON in flags: return "onednn"
+    return "eigen" if _YNN_OFF in flags else "ynnpack"
+
+def set_cpu_convolution_library(name: str) -> None:
+    """Make XLA:CPU run convolutions with `name`: 'onednn' (multi-threaded, fastest here), 'eigen'
+    (multi-threaded) or 'ynnpack' (XLA's default: one thread). Call it before JAX's first operation.
+
+    Raises:
+        ValueError: for an unknown name.
+        RuntimeError: when JAX has already started its backends (the options would be ignored), or
+            the installed jaxlib is not one these options were tested with (an unknown option aborts XLA).
+    """
+    if name not in CPU_CONVOLUTION_LIBRARIES:
+        raise ValueError(f"the CPU convolution library must be one of {CPU_CONVOLUTION_LIBRARIES}, got {name!r}")
+    if name == get_cpu_convolution_library(): return
+    from jax._src import xla_bridge                    # no public API says whether the backends have started
+    if xla_bridge.backends_are_initialized():
+        raise RuntimeError(f"set_cpu_convolution_library({name!r}) must run before JAX's first operation: the backends "
+                           f"have started and read XLA_FLAGS already. Call it at the top of the program, or start Python "
+                           f"with XLA_FLAGS='{' '.join(_LIBRARY_FLAGS[name])}'.")
+    import jaxlib
+    version = tuple(int(part) for part in jaxlib.__version__.split(".")[:3] if part.isdigit())
+    if name != "ynnpack" and not _TESTED_JAXLIB[0] <= version < _TESTED_JAXLIB[1]:
+        raise RuntimeError(f"the XLA options that choose {name!r} were tested with jaxlib "
+                           f"{'.'.join(map(str, _TESTED_JAXLIB[0]))} up to (not including) "
+                           f"{'.'.join(map(str, _TESTED_JAXLIB[1]))}; this is jaxlib {jaxlib.__version__}, whose XLA "
+                           f"may not know them (an unknown option aborts the process). Convolutions stay on YNNPACK.")
+    ours = {flag for flags in _LIBRARY_FLAGS.values() for flag in flags}
+    kept = [flag for flag in os.environ.get("XLA_FLAGS", "").split() if flag not in ours]
+    os.environ["XLA_FLAGS"] = " ".join(kept + list(_LIBRARY_FLAGS[name]))
 
 # %% ../../nbs/20_conv_ops.ipynb #10eaf5d8
 def _dimension_numbers(nd: int) -> lax.ConvDimensionNumbers:
@@ -529,7 +577,7 @@ def max_pool(x, window, stride=None, padding="VALID", implementation=None):
     """
     x = jnp.asarray(x)
     window, stride, pads, out = _pool_geometry(x, window, stride, padding, "max_pool")
-    if _resolve_implementation(implementation) == "fast" and stride == window and jnp.issubdtype(x.dtype, jnp.floating):
+    if _resolve_implementation(implementation, "pool") == "fast" and stride == window and jnp.issubdtype(x.dtype, jnp.floating):
         return _tiled_max_pool(x, window, pads, out)
     # a concrete (NumPy) identity lets JAX recognise the max monoid, whose gradient it knows
     init = -np.inf if jnp.issubdtype(x.dtype, jnp.floating) else np.iinfo(x.dtype).min
@@ -550,7 +598,7 @@ def avg_pool(x, window, stride=None, padding="VALID", count_include_pad=True, im
     """
     x = jnp.asarray(x)
     window, stride, pads, out = _pool_geometry(x, window, stride, padding, "avg_pool")
-    if _resolve_implementation(implementation) == "fast" and stride == window:
+    if _resolve_implementation(implementation, "pool") == "fast" and stride == window:
         total = _tiled_sum_pool(x, window, pads, out, x.shape)
     else:
         total = lax.reduce_window(x, np.zeros((), x.dtype), lax.add, (1, *window, 1), (1, *stride, 1), [(0, 0), *pads, (0, 0)])

@@ -16,11 +16,10 @@ from .forecasting import (
     forecasting_data, RecurrentForecaster)
 from .gpt import (
     GPT, attention_maps, sample_token)
-from walk_with_dl.models.language import (
+from .language import (
     TokenCorpus, char_corpus, load_pydoc_char_corpus, language_model_windows,
     RandomOffsetWindows, language_model_dataloaders, BigramLanguageModel, fit_bigram_baseline,
-    bits_per_character, RecurrentLanguageModel, adamw_decaying_matrices, sample_from_logits,
-    generate, complete)
+    bits_per_character, RecurrentLanguageModel, sample_from_logits, generate, complete)
 from walk_with_dl.models.lenet import (
     LeNet5, frame_digits)
 from walk_with_dl.models.mlp import (

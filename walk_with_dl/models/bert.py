@@ -13,7 +13,8 @@ from ..core import make_rngs, numpy_rng
 from ..data import DataLoader, DataLoaders
 from ..nn.attention import LearnedPositionalEmbedding, TransformerEncoderBlock
 from ..ops.attention_kernels import padding_mask
-from .language import TokenCorpus, load_pydoc_char_corpus, language_model_windows, adamw_decaying_matrices
+from .language import TokenCorpus, load_pydoc_char_corpus, language_model_windows
+from ..nn.optimizers import adamw_decaying_matrices
 
 # %% auto #0
 __all__ = ['IGNORE_INDEX', 'mask_tokens', 'masked_lm_loss', 'masked_accuracy', 'BERT', 'MaskedWindows', 'masked_lm_dataloaders',

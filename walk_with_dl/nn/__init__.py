@@ -27,8 +27,9 @@ from .losses import (
     mse, cross_entropy, binary_cross_entropy)
 from walk_with_dl.nn.normalization import (
     batch_norm, dropout)
-from .optimizers import (
-    ScalarOrSchedule, SGDState, sgd, MomentumState, momentum, AdamState, adam, adamw)
+from walk_with_dl.nn.optimizers import (
+    ScalarOrSchedule, SGDState, sgd, MomentumState, momentum, AdamState, adam, adamw,
+    adamw_decaying_matrices)
 from .recurrent import (
     CELL_KINDS, CellKind, cell_step, unrolled_recurrence, recurrent_layer, reverse_padded,
     RecurrentStack, LSTM, GRU, RNN)

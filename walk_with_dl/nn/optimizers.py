@@ -11,7 +11,8 @@ import jax, jax.numpy as jnp
 import optax
 
 # %% auto #0
-__all__ = ['ScalarOrSchedule', 'SGDState', 'sgd', 'MomentumState', 'momentum', 'AdamState', 'adam', 'adamw']
+__all__ = ['ScalarOrSchedule', 'SGDState', 'sgd', 'MomentumState', 'momentum', 'AdamState', 'adam', 'adamw',
+           'adamw_decaying_matrices']
 
 # %% ../../nbs/14_optimizers.ipynb #673c70c5
 ScalarOrSchedule = float | jax.Array | Callable[[jax.Array], jax.Array]
@@ -113,3 +114,12 @@ def adamw(learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.999, e
         an optax `GradientTransformation` (equal to `optax.adamw` with the same arguments).
     """
     return _adam(learning_rate, b1, b2, eps, weight_decay)
+
+# %% ../../nbs/14_optimizers.ipynb #98c2faa5
+def adamw_decaying_matrices(learning_rate, weight_decay: float = 0.1, b1: float = 0.9, b2: float = 0.95) -> optax.GradientTransformation:
+    """AdamW with betas `(b1, b2)` and decoupled weight decay on parameters of 2 or more dimensions only (matrices, embeddings).
+
+    An optimizer factory for the `Learner` (`Learner(..., optimizer=adamw_decaying_matrices)`): biases and normalisation scales are not decayed.
+    """
+    return optax.adamw(learning_rate, b1=b1, b2=b2, weight_decay=weight_decay,
+                       mask=lambda params: jax.tree.map(lambda p: jnp.ndim(p) >= 2, params))

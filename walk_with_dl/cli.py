@@ -10,7 +10,7 @@ import argparse, importlib, json, os, pkgutil, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DEFAULT_RECIPES', 'BROKEN_APPS', 'load_recipes', 'default_recipe', 'build_parser', 'main']
+__all__ = ['DEFAULT_RECIPES', 'BROKEN_APPS', 'load_recipes', 'default_recipe', 'configure_cpu', 'build_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #dcf63172
 DEFAULT_RECIPES = ("digits-lenet5", "digits-mlp")   # the first one registered is the default
@@ -49,6 +49,26 @@ def _enable_compilation_cache():
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
     except OSError: pass
 
+def _positive_int(text: str) -> int:
+    try: n = int(text)
+    except ValueError: n = 0
+    if n < 1: raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return n
+
+def configure_cpu(devices: int | None = None, conv_library: str | None = None):
+    """Settings that XLA:CPU reads once, when JAX starts: `devices` CPU devices (`jax_num_cpu_devices`) and
+    the convolution library (`walk_with_dl.ops.set_cpu_convolution_library`). Raises `RuntimeError` once
+    JAX has started."""
+    import jax
+    from jax._src import xla_bridge                    # no public API says whether the backends have started
+    if devices is not None and devices != jax.config.jax_num_cpu_devices:
+        if xla_bridge.backends_are_initialized():
+            raise RuntimeError("the number of CPU devices must be set before JAX's first operation")
+        jax.config.update("jax_num_cpu_devices", devices)
+    if conv_library is not None:
+        from walk_with_dl.ops.conv_kernels import set_cpu_convolution_library
+        set_cpu_convolution_library(conv_library)
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wwdl", description="walk_with_dl: train the course's models from the shell.")
     p.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
@@ -66,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--tracker", help="also log to tensorboard, mlflow or wandb (offline)")
     t.add_argument("--runs-root", default="runs", help="parent of new run directories (default: runs)")
     t.add_argument("--json", action="store_true", help="print the final metrics as one JSON object on the last line")
+    t.add_argument("--cpu-devices", type=_positive_int, metavar="N",
+                   help="split every batch over N CPU devices, one per core is fastest (data parallel; default 1; "
+                        "the batch size must be a multiple of N)")
+    t.add_argument("--conv-library", choices=("ynnpack", "onednn", "eigen"),
+                   help="the library XLA:CPU runs convolutions with (default ynnpack, one thread; onednn and eigen use all cores)")
     r = sub.add_parser("runs", help="compare runs: one row per run directory")
     r.add_argument("dir", nargs="?", default="runs")
     r.add_argument("--json", action="store_true")
@@ -83,6 +108,9 @@ def main(argv=None) -> int:
     "Entry point of the `wwdl` console script; returns the exit code."
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "train":                     # before anything starts JAX
+            try: configure_cpu(args.cpu_devices, args.conv_library)
+            except RuntimeError as e: raise ValueError(str(e)) from e
         recipes = load_recipes(args.imports)
         from walk_with_dl.recipes import compare_runs, evaluate_run, format_table, train_recipe
         from walk_with_dl.learner import NonFiniteLossError

@@ -88,7 +88,8 @@ def train_recipe(name: str | None = None, *, epochs: int | None = None, lr: floa
         resume: a run directory to continue from its last checkpoint.
         tracker: also log to 'tensorboard', 'mlflow' or 'wandb' (the local run store always records).
     Returns:
-        a dict with `train_loss`, `valid_loss`, the validation metrics, `epochs`, `seconds`, `run_dir`.
+        a dict with `train_loss`, `valid_loss`, the validation metrics, `epochs`, `devices` (how many the
+            batches were split over), `seconds`, `run_dir`.
     """
     start = time.perf_counter()
     resume_dir = Path(resume) if resume is not None else None
@@ -128,7 +129,7 @@ def train_recipe(name: str | None = None, *, epochs: int | None = None, lr: floa
     _save_loss_plot(learn, run_dir / "plots" / "loss.png")
     final = dict(learn.recorder.history[-1]) if learn.recorder.history else {}
     final.pop("epoch", None); final.pop("seconds", None)
-    return dict(recipe=name, **final, epochs=learn.epoch, seconds=round(time.perf_counter() - start, 2), run_dir=str(run_dir))
+    return dict(recipe=name, **final, epochs=learn.epoch, devices=learn.mesh.size, seconds=round(time.perf_counter() - start, 2), run_dir=str(run_dir))
 
 def _save_loss_plot(learn: Learner, path: Path):
     import matplotlib

@@ -12,7 +12,8 @@ per run. Runs are sequential in one process (2 cores here: run it under `nice -n
     python bench/lm_compare.py --configs gpt:layers=3,features=56 lstm:hidden=128,dropout=0.1
 
 A configuration is `gpt:` or `lstm:` followed by `key=value` pairs overriding the defaults below
-(`gpt`: layers, features, heads, ffn (MLP width / features), dropout, positions; `lstm`: embedding, hidden,
+(`gpt`: layers, features, heads, ffn (MLP width / features), dropout, positions, conv (the blocks' short
+causal convolutions' kernel size, 0 = none); `lstm`: embedding, hidden,
 layers, dropout; both: lr, wd (weight decay), pct (warm-up share of the one-cycle), bs (batch size), b2,
 init: 1 re-initialises the model the way its family usually is: GPT-2's normal(0.02) linear layers with the
 residual projections scaled by 1/sqrt(2 * layers); the LSTM's forget-gate biases set to 1).
@@ -20,7 +21,7 @@ residual projections scaled by 1/sqrt(2 * layers); the LSTM's forget-gate biases
 import argparse, json, statistics, time
 import numpy as np
 
-GPT_DEFAULTS = dict(layers=2, features=64, heads=8, ffn=4.0, dropout=0.0, positions="rotary")
+GPT_DEFAULTS = dict(layers=2, features=64, heads=8, ffn=4.0, dropout=0.0, positions="rotary", conv=0)
 LSTM_DEFAULTS = dict(embedding=32, hidden=128, layers=1, dropout=0.0)
 TRAIN_DEFAULTS = dict(lr=3e-2, wd=0.1, pct=0.25, bs=32, b2=0.95, init=0)
 
@@ -52,7 +53,7 @@ def build(kind: str, config: dict, seed: int, epochs: int):
     if kind == "gpt":
         model = GPT(corpus.vocab_size, 64, features=config["features"], num_layers=config["layers"], num_heads=config["heads"],
                     hidden_features=int(round(config["ffn"] * config["features"])), positions=config["positions"],
-                    dropout=config["dropout"], rngs=rngs)
+                    dropout=config["dropout"], conv_kernel_size=config["conv"] or None, rngs=rngs)
     else:
         model = RecurrentLanguageModel(corpus.vocab_size, embedding_size=config["embedding"], hidden_size=config["hidden"],
                                        num_layers=config["layers"], dropout=config["dropout"], rngs=rngs)

@@ -26,14 +26,15 @@ from ..recipes import register_recipe
 __all__ = ['pydoc_gpt', 'pydoc_bert', 'digits_vit']
 
 # %% ../../nbs/49_recipes_transformers.ipynb #0d883a68
-@register_recipe("pydoc-gpt", "GPT (2 blocks × 64 wide, 8 heads, rotary positions, 64 characters) on the help texts, AdamW one-cycle",
+@register_recipe("pydoc-gpt", "GPT (2 blocks × 64 wide, 8 heads, rotary positions, short convolutions, 64 characters) on the help texts, AdamW one-cycle",
                  epochs=6, lr=3e-2, batch_size=32, seed=0, chapter="42_gpt")
 def pydoc_gpt(config: dict) -> Learner:
     "The `pydoc-gpt` learner for `config` (`epochs`, `lr`, `batch_size`, `seed`): the data of `pydoc-char-lstm`."
     corpus = load_pydoc_char_corpus()
     dls = language_model_dataloaders(corpus, sequence_length=64, batch_size=config["batch_size"], valid_sequence_length=64,
                                      seed=config["seed"], random_offsets=True)
-    model = GPT(corpus.vocab_size, 64, features=64, num_layers=2, num_heads=8, positions="rotary", rngs=make_rngs(config["seed"]))
+    model = GPT(corpus.vocab_size, 64, features=64, num_layers=2, num_heads=8, positions="rotary", conv_kernel_size=3,
+                rngs=make_rngs(config["seed"]))
     return Learner(model, dls, cross_entropy, optimizer=adamw_decaying_matrices, lr=config["lr"], metrics=[accuracy],
                    cbs=[GradientClip(1.0)], seed=config["seed"])
 

@@ -10,7 +10,7 @@ from functools import partial
 import numpy as np
 import jax, jax.numpy as jnp
 from flax import nnx
-from ..nn.attention import KVCache, LearnedPositionalEmbedding, TransformerDecoderBlock, rotary_embedding
+from ..nn.attention import DecoderCache, KVCache, LearnedPositionalEmbedding, TransformerDecoderBlock, rotary_embedding
 from .language import generate
 
 # %% auto #0
@@ -26,13 +26,15 @@ class GPT(nnx.Module):
         features: model width; num_layers: decoder blocks; num_heads: attention heads per block.
         hidden_features: width of each block's MLP (default `4 * features`).
         positions: "learned" (an embedding per position, as GPT-2) or "rotary" (rotated queries and keys, as LLaMA).
+        conv_kernel_size: give every block short causal convolutions of this size (`CausalDepthwiseConv`, before its
+            attention and its MLP); None: plain blocks.
         tie_embeddings: the output layer reuses the token embedding matrix (transposed), as GPT-2.
         dropout: on the embeddings and inside the blocks (active in `model.train()` mode).
         rngs: `nnx.Rngs` with a `params` stream (and `dropout` if `dropout > 0`).
     """
     def __init__(self, vocab_size: int, max_len: int, features: int = 128, num_layers: int = 4, num_heads: int = 4,
                  hidden_features: int | None = None, *, positions: str = "learned", tie_embeddings: bool = True,
-                 dropout: float = 0.0, rngs: nnx.Rngs):
+                 dropout: float = 0.0, conv_kernel_size: int | None = None, rngs: nnx.Rngs):
         if positions not in ("learned", "rotary"): raise ValueError(f"positions must be 'learned' or 'rotary', got {positions!r}")
         if vocab_size < 1 or max_len < 1: raise ValueError(f"vocab_size and max_len must be positive, got {vocab_size}, {max_len}")
         self.vocab_size, self.max_len, self.positions, self.tie_embeddings = vocab_size, max_len, positions, tie_embeddings
@@ -41,12 +43,13 @@ class GPT(nnx.Module):
         self.embedding_dropout = nnx.Dropout(dropout, rngs=rngs) if dropout > 0 else None
         rotary_base = 10000.0 if positions == "rotary" else None
         self.blocks = nnx.List([TransformerDecoderBlock(features, num_heads, hidden_features, dropout=dropout,
-                                                        rotary_base=rotary_base, rngs=rngs) for _ in range(num_layers)])
+                                                        rotary_base=rotary_base, conv_kernel_size=conv_kernel_size,
+                                                        rngs=rngs) for _ in range(num_layers)])
         self.final_norm = nnx.LayerNorm(features, rngs=rngs)
         self.head = None if tie_embeddings else nnx.Linear(features, vocab_size, use_bias=False, rngs=rngs)
 
-    def init_cache(self, batch: int, max_len: int | None = None, dtype=jnp.float32) -> list[KVCache]:
-        "One empty `KVCache` per block, for `max_len` positions (default the model's)."
+    def init_cache(self, batch: int, max_len: int | None = None, dtype=jnp.float32) -> list[KVCache | DecoderCache]:
+        "One empty cache per block (`KVCache`, or `DecoderCache` with short convolutions), for `max_len` positions (default the model's)."
         max_len = self.max_len if max_len is None else max_len
         if max_len > self.max_len: raise ValueError(f"a cache of {max_len} positions exceeds max_len={self.max_len}")
         return [block.init_cache(batch, max_len, dtype) for block in self.blocks]
@@ -96,6 +99,7 @@ def attention_maps(model: GPT, tokens: jax.Array) -> jax.Array:
     for block in model.blocks:
         attn = block.attention
         h = block.attention_norm(x)
+        if block.attention_conv is not None: h = block.attention_conv(h)
         q = attn.query(h).reshape(*h.shape[:2], attn.num_heads, attn.head_dim)
         k = attn.key(h).reshape(*h.shape[:2], attn.num_kv_heads, attn.head_dim)
         if attn.rotary_base is not None:

@@ -11,10 +11,10 @@ __all__ = []
 from walk_with_dl.nn.activations import (
     ACTIVATIONS, sigmoid, tanh, relu, leaky_relu, gelu, silu, softmax, log_softmax,
     get_activation)
-from walk_with_dl.nn.attention import (
+from .attention import (
     sinusoidal_positions, SinusoidalPositionalEncoding, LearnedPositionalEmbedding,
-    rotary_embedding, KVCache, MultiHeadAttention, FeedForward, TransformerEncoderBlock,
-    TransformerDecoderBlock)
+    rotary_embedding, KVCache, MultiHeadAttention, CausalDepthwiseConv, DecoderCache,
+    FeedForward, TransformerEncoderBlock, TransformerDecoderBlock)
 from .conv import (
     LayerSpec, Conv, ConvTranspose, MaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, Flatten,
     Dense, BatchNorm, Dropout, resize_images, random_crop, affine_transform, random_affine,

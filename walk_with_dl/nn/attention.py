@@ -1,4 +1,4 @@
-"""Multi-head attention (grouped-query, cross-attention, a KV cache for decoding), sinusoidal, learned and rotary position encodings, and pre-LN Transformer encoder and decoder blocks, checked against PyTorch's layers.
+"""Multi-head attention (grouped-query, cross-attention, a KV cache for decoding), sinusoidal, learned and rotary position encodings, short causal convolutions, and pre-LN Transformer encoder and decoder blocks, checked against PyTorch's layers.
 
 Docs: https://walk-with-dl.github.io/walk_with_dl/attention_layers.html.md"""
 
@@ -15,7 +15,8 @@ from .activations import gelu
 
 # %% auto #0
 __all__ = ['sinusoidal_positions', 'SinusoidalPositionalEncoding', 'LearnedPositionalEmbedding', 'rotary_embedding', 'KVCache',
-           'MultiHeadAttention', 'FeedForward', 'TransformerEncoderBlock', 'TransformerDecoderBlock']
+           'MultiHeadAttention', 'CausalDepthwiseConv', 'DecoderCache', 'FeedForward', 'TransformerEncoderBlock',
+           'TransformerDecoderBlock']
 
 # %% ../../nbs/41_attention_layers.ipynb #b9ead046
 def sinusoidal_positions(length: int, features: int, offset=0, base: float = 10000.0) -> jax.Array:
@@ -158,6 +159,47 @@ class MultiHeadAttention(nnx.Module):
         if self.dropout is not None: y = self.dropout(y)
         return y if cache is None else (y, cache)
 
+# %% ../../nbs/41_attention_layers.ipynb #1dcead14
+class CausalDepthwiseConv(nnx.Module):
+    """A short causal convolution over time, one filter per feature, added to its input: `y_t = x_t + sum_j w_j * x_{t-j}`, `j < kernel_size`.
+
+    Args:
+        features: size of the last axis.
+        kernel_size: taps per filter (at least 2): the current position and `kernel_size - 1` earlier ones.
+        rngs: `nnx.Rngs` with a `params` stream; the taps start uniform in `±1/sqrt(kernel_size)`, as PyTorch's `Conv1d`.
+    """
+    def __init__(self, features: int, kernel_size: int = 4, *, rngs: nnx.Rngs):
+        if kernel_size < 2: raise ValueError(f"kernel_size must be at least 2, got {kernel_size}")
+        if features < 1: raise ValueError(f"features must be positive, got {features}")
+        self.features, self.kernel_size = features, kernel_size
+        bound = 1 / kernel_size ** 0.5
+        self.kernel = nnx.Param(jax.random.uniform(rngs.params(), (kernel_size, features), minval=-bound, maxval=bound))
+
+    def init_history(self, batch: int, dtype=jnp.float32) -> jax.Array:
+        "The history before the first position: zeros `(batch, kernel_size - 1, features)`."
+        return jnp.zeros((batch, self.kernel_size - 1, self.features), dtype)
+
+    def __call__(self, x: jax.Array, history: jax.Array | None = None):
+        """`x` `(batch, time, features)`. With `history` (the `kernel_size - 1` inputs before `x`, from
+        `init_history` or a previous call), returns `(y, new_history)`; otherwise `y`, with zeros before the start."""
+        if x.ndim != 3 or x.shape[-1] != self.features:
+            raise ValueError(f"x must be (batch, time, {self.features}), got shape {x.shape}")
+        k, T = self.kernel_size, x.shape[1]
+        past = self.init_history(x.shape[0], x.dtype) if history is None else history.astype(x.dtype)
+        padded = jnp.concatenate([past, x], axis=1)                          # (batch, k - 1 + time, features)
+        w = self.kernel[...].astype(x.dtype)
+        y = x + sum(w[j] * padded[:, k - 1 - j:k - 1 - j + T] for j in range(k))
+        return y if history is None else (y, padded[:, T:])
+
+class DecoderCache(NamedTuple):
+    "A decoder block's state while decoding with short convolutions: its self-attention's `KVCache` and the last inputs of its two convolutions."
+    attention: KVCache
+    attention_history: jax.Array     # (batch, kernel_size - 1, features)
+    mlp_history: jax.Array
+
+    @property
+    def length(self) -> jax.Array: return self.attention.length
+
 # %% ../../nbs/41_attention_layers.ipynb #3011600f
 class FeedForward(nnx.Module):
     "The Transformer's position-wise MLP: `Linear(features, hidden) → GELU → Linear(hidden, features) → Dropout`."
@@ -195,14 +237,17 @@ class TransformerEncoderBlock(nnx.Module):
 class TransformerDecoderBlock(nnx.Module):
     """Pre-LN decoder block: causal self-attention, optional cross-attention to a `context`, MLP; each `x + f(LN(x))`.
 
-    Args as `TransformerEncoderBlock`, plus `cross_attention` (add the sub-layer reading `context`)
-    and `context_features` (its width, default `features`).
+    Args as `TransformerEncoderBlock`, plus `cross_attention` (add the sub-layer reading `context`),
+    `context_features` (its width, default `features`) and `conv_kernel_size`: add a `CausalDepthwiseConv` of
+    this size after the self-attention's and the MLP's normalisation (None: none); its cache is then a `DecoderCache`.
     """
     def __init__(self, features: int, num_heads: int, hidden_features: int | None = None, *, cross_attention: bool = False,
                  context_features: int | None = None, num_kv_heads: int | None = None, dropout: float = 0.0,
                  rotary_base: float | None = None, layer_norm_epsilon: float = 1e-5, implementation: str | None = None,
-                 rngs: nnx.Rngs):
+                 conv_kernel_size: int | None = None, rngs: nnx.Rngs):
         self.attention_norm = nnx.LayerNorm(features, epsilon=layer_norm_epsilon, rngs=rngs)
+        convs = conv_kernel_size is not None
+        self.attention_conv = CausalDepthwiseConv(features, conv_kernel_size, rngs=rngs) if convs else None
         self.attention = MultiHeadAttention(features, num_heads, num_kv_heads=num_kv_heads, rotary_base=rotary_base,
                                             dropout=dropout, implementation=implementation, rngs=rngs)
         self.cross_norm = nnx.LayerNorm(features, epsilon=layer_norm_epsilon, rngs=rngs) if cross_attention else None
@@ -210,11 +255,14 @@ class TransformerDecoderBlock(nnx.Module):
                                                   context_features=context_features, dropout=dropout,
                                                   implementation=implementation, rngs=rngs) if cross_attention else None
         self.mlp_norm = nnx.LayerNorm(features, epsilon=layer_norm_epsilon, rngs=rngs)
+        self.mlp_conv = CausalDepthwiseConv(features, conv_kernel_size, rngs=rngs) if convs else None
         self.mlp = FeedForward(features, hidden_features or 4 * features, dropout=dropout, rngs=rngs)
 
-    def init_cache(self, batch: int, max_len: int, dtype=jnp.float32) -> KVCache:
-        "An empty `KVCache` for this block's self-attention."
-        return self.attention.init_cache(batch, max_len, dtype)
+    def init_cache(self, batch: int, max_len: int, dtype=jnp.float32) -> KVCache | DecoderCache:
+        "An empty cache: the self-attention's `KVCache`, in a `DecoderCache` with the convolutions' histories if the block has them."
+        kv = self.attention.init_cache(batch, max_len, dtype)
+        if self.attention_conv is None: return kv
+        return DecoderCache(kv, self.attention_conv.init_history(batch, dtype), self.mlp_conv.init_history(batch, dtype))
 
     def __call__(self, x: jax.Array, context: jax.Array | None = None, *, mask: jax.Array | None = None,
                  context_mask: jax.Array | None = None, cache: KVCache | None = None):
@@ -225,10 +273,21 @@ class TransformerDecoderBlock(nnx.Module):
         """
         if (context is None) != (self.cross_attention is None):
             raise ValueError("pass a context exactly when the block was built with cross_attention=True")
-        h = self.attention(self.attention_norm(x), mask=mask, is_causal=True, cache=cache)
-        if cache is not None: h, cache = h
+        convs = self.attention_conv is not None
+        if cache is not None and convs != isinstance(cache, DecoderCache):
+            raise ValueError(f"this block needs a {'DecoderCache' if convs else 'KVCache'} (from block.init_cache), got {type(cache).__name__}")
+        kv = cache.attention if convs and cache is not None else cache
+        h = self.attention_norm(x)
+        if convs and cache is None: h = self.attention_conv(h)
+        elif convs: h, attention_history = self.attention_conv(h, cache.attention_history)
+        h = self.attention(h, mask=mask, is_causal=True, cache=kv)
+        if cache is not None: h, kv = h
         x = x + h
         if self.cross_attention is not None:
             x = x + self.cross_attention(self.cross_norm(x), context, mask=context_mask)
-        x = x + self.mlp(self.mlp_norm(x))
-        return x if cache is None else (x, cache)
+        h = self.mlp_norm(x)
+        if convs and cache is None: h = self.mlp_conv(h)
+        elif convs: h, mlp_history = self.mlp_conv(h, cache.mlp_history)
+        x = x + self.mlp(h)
+        if cache is None: return x
+        return x, (DecoderCache(kv, attention_history, mlp_history) if convs else kv)

@@ -12,7 +12,11 @@ set before JAX and PyTorch start): PyTorch gets `torch.set_num_threads(n)`, and 
 thread pool from the same affinity mask, so both sides use the same n cores. Inside a process the
 two are timed interleaved round by round (both see the same machine load) after a warm-up that
 compiles; medians, the CPU time per step and the ratio PyTorch time / ours are printed
-(> 1: ours is faster), with the machine's load average.
+(> 1: ours is faster), with the machine's load average. With n > 1 threads the process also has n CPU
+devices (`jax_num_cpu_devices`), and a third contender splits the batch over them with `jax.shard_map`
+(parameters replicated, the model run per device, the loss over the whole batch, as the `Learner` does on
+several devices; checked to give the single-device step's loss and gradients): XLA:CPU runs much of a step on
+one thread, and this gives the step all n cores. The single-device contenders run on device 0.
 
     python bench/gpt.py                         # width 128, 4 blocks, 4 heads, batch 32, time 128; 1 and 2 threads
     python bench/gpt.py --threads 1 --time 256 --rounds 20
@@ -56,6 +60,8 @@ def measure(args):
     "Time both steps in this process, pinned to `args.threads` cores; returns a dict of medians (seconds)."
     os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:args.threads])   # before JAX / PyTorch start their pools
     import jax, jax.numpy as jnp, optax, torch
+    if args.threads > 1: jax.config.update("jax_num_cpu_devices", args.threads)  # one CPU device per thread, before JAX starts
+    from jax.sharding import Mesh, PartitionSpec as P
     from flax import nnx
     from walk_with_dl.core import param_count
     from walk_with_dl.models.gpt import GPT
@@ -78,6 +84,27 @@ def measure(args):
         return (optax.apply_updates(params, updates), opt_state), loss
     step = jax.jit(step, donate_argnums=0)
     xj, yj = jnp.asarray(x), jnp.asarray(y)
+    devices = jax.devices()
+    if len(devices) > 1:                                   # the same step with the batch split over the CPU devices
+        mesh = Mesh(np.array(devices), ("data",))
+        def split_loss(params, x, y):                      # the model runs per device (shard_map), the loss over the whole batch
+            logits = jax.shard_map(lambda p, x: nnx.merge(graphdef, p)(x), mesh=mesh, in_specs=(P(), P("data")),
+                                   out_specs=P("data"))(params, x)
+            return cross_entropy(logits, y)
+        def split_step(state, x, y):
+            params, opt_state = state
+            loss, grads = jax.value_and_grad(split_loss)(params, x, y)
+            updates, opt_state = tx.update(grads, opt_state, params)
+            return (optax.apply_updates(params, updates), opt_state), loss
+        split_step = jax.jit(split_step, donate_argnums=0)
+        split_state = jax.device_put(jax.tree.map(np.asarray, (params, tx.init(params))), jax.NamedSharding(mesh, P()))  # own buffers: the single-device step donates its own
+        xs, ys = (jax.device_put(a, jax.NamedSharding(mesh, P("data"))) for a in (x, y))
+        # the split model gives the single-device loss and gradients
+        l1, g1 = jax.jit(jax.value_and_grad(lambda p: cross_entropy(nnx.merge(graphdef, p)(xj), yj)))(params)
+        l2, g2 = jax.jit(jax.value_and_grad(split_loss))(split_state[0], xs, ys)
+        assert abs(float(l1) - float(l2)) < 1e-5, (float(l1), float(l2))
+        for a, b in zip(jax.tree.leaves(g1), jax.tree.leaves(g2)):
+            assert float(jnp.max(jnp.abs(a - b))) <= 1e-6 + 1e-4 * float(jnp.max(jnp.abs(a))), float(jnp.max(jnp.abs(a - b)))
 
     reference = torch_gpt(args.vocab, args.time, args.features, args.layers, args.heads)
     torch_params = sum(p.numel() for p in reference.parameters())
@@ -92,18 +119,24 @@ def measure(args):
 
     for _ in range(3):                                    # compile and warm up both
         state, loss = step(state, xj, yj); loss.block_until_ready(); torch_step()
-    ours, theirs, ours_cpu, theirs_cpu = [], [], [], []
+        if len(devices) > 1: split_state, loss = split_step(split_state, xs, ys); loss.block_until_ready()
+    ours, theirs, ours_cpu, theirs_cpu, split, split_cpu = [], [], [], [], [], []
     for _ in range(args.rounds):
         w, c = time.perf_counter(), time.process_time()
         state, loss = step(state, xj, yj); loss.block_until_ready()
         ours.append(time.perf_counter() - w); ours_cpu.append(time.process_time() - c)
+        if len(devices) > 1:                              # waiting for each step: see bench/conv.py on the all-reduce
+            w, c = time.perf_counter(), time.process_time()
+            split_state, loss = split_step(split_state, xs, ys); loss.block_until_ready()
+            split.append(time.perf_counter() - w); split_cpu.append(time.process_time() - c)
         w, c = time.perf_counter(), time.process_time()
         torch_step()
         theirs.append(time.perf_counter() - w); theirs_cpu.append(time.process_time() - c)
     med = statistics.median
     return dict(threads=args.threads, cores=sorted(os.sched_getaffinity(0)), params=param_count(model),
                 torch=torch.__version__, jax=jax.__version__, load=os.getloadavg()[0],
-                ours=med(ours), theirs=med(theirs), ours_cpu=med(ours_cpu), theirs_cpu=med(theirs_cpu))
+                ours=med(ours), theirs=med(theirs), ours_cpu=med(ours_cpu), theirs_cpu=med(theirs_cpu),
+                split=med(split) if split else None, split_cpu=med(split_cpu) if split else None, devices=len(devices))
 
 
 def main():
@@ -133,8 +166,12 @@ def main():
         print(f"{n} thread{'s' if n > 1 else ''} (cores {r['cores']}, load average {r['load']:.1f}), {r['params']:,} parameters:")
         print(f"  walk_with_dl (JAX {r['jax']}): {r['ours'] * 1e3:8.1f} ms/step  ({r['ours_cpu'] * 1e3:.0f} ms CPU)")
         print(f"  PyTorch {r['torch']}:      {r['theirs'] * 1e3:8.1f} ms/step  ({r['theirs_cpu'] * 1e3:.0f} ms CPU)")
+        if r["split"]:
+            print(f"  walk_with_dl, batch split over {r['devices']} CPU devices: {r['split'] * 1e3:8.1f} ms/step  ({r['split_cpu'] * 1e3:.0f} ms CPU)")
         print(f"  RATIO {n} thread{'s' if n > 1 else ''}: PyTorch / ours = {r['theirs'] / r['ours']:.2f} wall, "
               f"{r['theirs_cpu'] / r['ours_cpu']:.2f} CPU (> 1: ours is faster)", flush=True)
+        if r["split"]:
+            print(f"  RATIO {n} threads, {r['devices']} devices: PyTorch / ours = {r['theirs'] / r['split']:.2f} wall", flush=True)
 
 
 if __name__ == "__main__":

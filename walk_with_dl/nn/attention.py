@@ -161,7 +161,7 @@ class MultiHeadAttention(nnx.Module):
 
 # %% ../../nbs/41_attention_layers.ipynb #1dcead14
 class CausalDepthwiseConv(nnx.Module):
-    """A short causal convolution over time, one filter per feature, added to its input: `y_t = x_t + sum_j w_j * x_{t-j}`, `j < kernel_size`.
+    """A short causal convolution over time, one filter per feature, added to its input: `y_t = x_t + sum_j w_j * x_{t-j}` for `j = 0 ... kernel_size - 1`.
 
     Args:
         features: size of the last axis.

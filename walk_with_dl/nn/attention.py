@@ -185,6 +185,9 @@ class CausalDepthwiseConv(nnx.Module):
         if x.ndim != 3 or x.shape[-1] != self.features:
             raise ValueError(f"x must be (batch, time, {self.features}), got shape {x.shape}")
         k, T = self.kernel_size, x.shape[1]
+        if history is not None and history.shape != (x.shape[0], k - 1, self.features):
+            raise ValueError(f"history must be (batch, kernel_size - 1, features) = {(x.shape[0], k - 1, self.features)}, "
+                             f"got shape {history.shape}")
         past = self.init_history(x.shape[0], x.dtype) if history is None else history.astype(x.dtype)
         padded = jnp.concatenate([past, x], axis=1)                          # (batch, k - 1 + time, features)
         w = self.kernel[...].astype(x.dtype)

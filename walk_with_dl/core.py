@@ -12,7 +12,8 @@ import jax, jax.numpy as jnp
 from flax import nnx
 
 # %% auto #0
-__all__ = ['key_for', 'make_rngs', 'numpy_rng', 'param_count', 'SummaryRow', 'Summary', 'summary']
+__all__ = ['key_for', 'make_rngs', 'numpy_rng', 'param_count', 'SummaryRow', 'Summary', 'summary', 'configurable', 'model_config',
+           'build_model']
 
 # %% ../nbs/00_core.ipynb #bfa59ab8
 def key_for(seed: int, *names: str | int) -> jax.Array:
@@ -125,3 +126,69 @@ def summary(model: nnx.Module, *inputs, **kwargs) -> Summary:
         return 0
     jax.eval_shape(trace, *inputs)
     return table["summary"]
+
+# %% ../nbs/00_core.ipynb #2e6f45ed
+import functools, importlib, inspect, json
+
+def _encode(v):
+    "A JSON-able form of a constructor argument, or raise TypeError."
+    if v is None or isinstance(v, (bool, int, float, str)): return v
+    if isinstance(v, np.generic): return v.item()
+    if isinstance(v, tuple): return {"__tuple__": [_encode(x) for x in v]}
+    if isinstance(v, list): return [_encode(x) for x in v]
+    if isinstance(v, dict) and all(isinstance(k, str) for k in v): return {k: _encode(x) for k, x in v.items()}
+    if isinstance(v, (np.dtype, type)) and (isinstance(v, np.dtype) or issubclass(v, np.generic)) or v in (jnp.bfloat16, jnp.float16):
+        return {"__dtype__": np.dtype(v).name}
+    if callable(v) and getattr(v, "__module__", None) and getattr(v, "__qualname__", "").isidentifier():
+        module = importlib.import_module(v.__module__)
+        if getattr(module, v.__qualname__, None) is v: return {"__callable__": f"{v.__module__}:{v.__qualname__}"}
+    raise TypeError(f"cannot record {v!r} ({type(v).__name__}) as a constructor argument")
+
+def _decode(v):
+    if isinstance(v, list): return [_decode(x) for x in v]
+    if isinstance(v, dict):
+        if "__tuple__" in v: return tuple(_decode(x) for x in v["__tuple__"])
+        if "__dtype__" in v: return jnp.dtype(v["__dtype__"])
+        if "__callable__" in v:
+            module, name = v["__callable__"].split(":")
+            return getattr(importlib.import_module(module), name)
+        return {k: _decode(x) for k, x in v.items()}
+    return v
+
+def configurable(cls):
+    "Class decorator: instances of `cls` record their constructor arguments (read them with `model_config`)."
+    init, signature = cls.__init__, inspect.signature(cls.__init__)
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        if type(self) is not cls: return          # a subclass records its own arguments
+        bound = signature.bind(self, *args, **kwargs)
+        arguments = {k: v for k, v in list(bound.arguments.items())[1:] if k != "rngs"}
+        for name, p in signature.parameters.items():
+            if p.kind is p.VAR_KEYWORD: arguments.update(arguments.pop(name, {}))
+            if p.kind is p.VAR_POSITIONAL and arguments.get(name):
+                self._init_config = json.dumps(dict(error=f"{cls.__name__} takes *{name}, which cannot be recorded by name"))
+                return
+        try: record = dict(cls=f"{cls.__module__}:{cls.__qualname__}", kwargs=_encode(arguments))
+        except TypeError as e: record = dict(error=str(e))
+        self._init_config = json.dumps(record)
+    cls.__init__ = __init__
+    return cls
+
+def model_config(model: nnx.Module) -> dict:
+    "The recorded constructor of `model` (`{'cls': 'module:Class', 'kwargs': {...}}`, JSON-able); raises if there is none."
+    record = json.loads(getattr(model, "_init_config", "null") or "null")
+    if record is None:
+        raise ValueError(f"{type(model).__name__} does not record its constructor arguments: decorate its class with "
+                         "@walk_with_dl.core.configurable, or pass the config explicitly")
+    if "error" in record: raise ValueError(f"the constructor of {type(model).__name__} cannot be recorded: {record['error']}")
+    return record
+
+def build_model(config: dict, abstract: bool = True) -> nnx.Module:
+    """A model from `model_config`'s record. `abstract=True` builds it by tracing only (`nnx.eval_shape`):
+    its weights are placeholders to be replaced by saved ones (`nnx.update`); otherwise freshly initialised (seed 0)."""
+    module, name = config["cls"].split(":")
+    cls = getattr(importlib.import_module(module), name)
+    kwargs = _decode(config["kwargs"])
+    make = lambda: cls(**kwargs, **({"rngs": make_rngs(0)} if "rngs" in inspect.signature(cls.__init__).parameters else {}))
+    return nnx.eval_shape(make) if abstract else make()

@@ -6,8 +6,8 @@ Docs: https://walk-with-dl.github.io/walk_with_dl/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #f792f310
 from __future__ import annotations
-import math, queue, threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import math, queue, threading, warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 import jax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
@@ -17,12 +17,17 @@ from .core import numpy_rng
 __all__ = ['DataLoader', 'random_split', 'stratified_split', 'data_mesh', 'batch_sharding', 'replicated', 'prefetch_to_device',
            'DataLoaders']
 
-# %% ../nbs/01_data.ipynb #37a53b7e
+# %% ../nbs/01_data.ipynb #1fcac098
 class DataLoader:
     """Batches of numpy arrays, with a shuffle that depends only on `seed` and the epoch.
 
+    Batches are tuples of arrays, one per positional array (`DataLoader(x, y)` yields `(xb, yb)`), or dicts
+    when given one dict (`DataLoader({"cat": c, "cont": x, "y": y})` yields `{"cat": ..., "cont": ..., "y": ...}`).
+    Any loader with `__iter__`, `__len__`, `batch_size`, `n` and `set_epoch(epoch, start_batch)` can stand in
+    for this one in a `Learner` (the Grain loader of a later chapter does).
+
     Args:
-        *arrays: arrays with the same first dimension (e.g. inputs and targets).
+        *arrays: arrays with the same first dimension (e.g. inputs and targets), or one dict of them.
         batch_size: rows per batch.
         shuffle: draw a new permutation every epoch (from `seed` and the epoch number).
         drop_last: drop the last incomplete batch (the default for training: fixed shapes, no recompilation).
@@ -30,38 +35,46 @@ class DataLoader:
     """
     def __init__(self, *arrays, batch_size: int = 64, shuffle: bool = False, drop_last: bool = False, seed: int = 0):
         if not arrays: raise ValueError("DataLoader needs at least one array")
-        self.arrays = tuple(np.asarray(a) for a in arrays)
-        lengths = [len(a) for a in self.arrays]
-        if len(set(lengths)) != 1:
-            raise ValueError(f"all arrays must have the same length (first dimension); got lengths {lengths}")
+        if len(arrays) == 1 and isinstance(arrays[0], Mapping):
+            if not arrays[0]: raise ValueError("DataLoader needs at least one array")
+            self.arrays = {k: np.asarray(a) for k, a in arrays[0].items()}
+        else: self.arrays = tuple(np.asarray(a) for a in arrays)
+        parts = self.arrays.items() if isinstance(self.arrays, dict) else enumerate(self.arrays)
+        lengths = {k: (len(a) if a.ndim else None) for k, a in parts}
+        if None in lengths.values() or len(set(lengths.values())) != 1:
+            raise ValueError(f"all arrays must have the same length (first dimension); got lengths {list(lengths.values())}"
+                             + (f" for {list(lengths)}" if isinstance(self.arrays, dict) else ""))
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        self.n, self.batch_size, self.shuffle, self.drop_last, self.seed = lengths[0], int(batch_size), shuffle, drop_last, seed
+        self.n, self.batch_size, self.shuffle, self.drop_last, self.seed = next(iter(lengths.values())), int(batch_size), shuffle, drop_last, seed
         if drop_last and self.n < self.batch_size:
             raise ValueError(f"drop_last=True with {self.n} rows and batch_size={self.batch_size} gives no batch at all; "
                              "lower the batch size")
-        self.epoch = 0
+        self.epoch, self.start_batch = 0, 0
 
     def __len__(self) -> int:
         return self.n // self.batch_size if self.drop_last else math.ceil(self.n / self.batch_size)
 
-    def set_epoch(self, epoch: int):
-        "Choose the epoch whose permutation the next iteration uses."
-        self.epoch = int(epoch)
+    def set_epoch(self, epoch: int, start_batch: int = 0):
+        "Choose the epoch whose permutation the next iteration uses, and the batch it starts at (to resume mid-epoch)."
+        if not 0 <= start_batch <= len(self): raise ValueError(f"start_batch must be in [0, {len(self)}], got {start_batch}")
+        self.epoch, self.start_batch = int(epoch), int(start_batch)
 
     def order(self, epoch: int | None = None) -> np.ndarray:
         "The row order of `epoch` (the current one by default)."
         epoch = self.epoch if epoch is None else epoch
         return numpy_rng(self.seed, "shuffle", epoch).permutation(self.n) if self.shuffle else np.arange(self.n)
 
-    def __iter__(self) -> Iterator[tuple[np.ndarray, ...]]:
+    def __iter__(self) -> Iterator:
         idx = self.order()
-        for b in range(len(self)):
+        for b in range(self.start_batch, len(self)):
             rows = idx[b * self.batch_size:(b + 1) * self.batch_size]
-            yield tuple(a[rows] for a in self.arrays)
+            if isinstance(self.arrays, dict): yield {k: a[rows] for k, a in self.arrays.items()}
+            else: yield tuple(a[rows] for a in self.arrays)
 
     def __repr__(self):
-        shapes = ", ".join(f"{a.dtype}{list(a.shape[1:])}" for a in self.arrays)
+        parts = self.arrays.items() if isinstance(self.arrays, dict) else enumerate(self.arrays)
+        shapes = ", ".join((f"{k}: " if isinstance(k, str) else "") + f"{a.dtype}{list(a.shape[1:])}" for k, a in parts)
         return f"DataLoader({self.n} rows of ({shapes}), batch_size={self.batch_size}, {len(self)} batches, shuffle={self.shuffle})"
 
 # %% ../nbs/01_data.ipynb #e1474363
@@ -160,38 +173,58 @@ def prefetch_to_device(batches: Iterable, sharding=None, size: int = 2, transfer
 
 # %% ../nbs/01_data.ipynb #e7a5805a
 class DataLoaders:
-    """A training `DataLoader` (shuffled, drop_last) and a validation one (in order, every row)."""
-    def __init__(self, train: DataLoader, valid: DataLoader | None = None):
-        self.train, self.valid = train, valid
+    """A training loader (shuffled, drop_last) and a validation one (in order, every row), and the class names."""
+    def __init__(self, train, valid=None, classes: Sequence[str] | None = None):
+        self.train, self.valid, self.classes = train, valid, (list(classes) if classes is not None else None)
 
     @classmethod
     def from_arrays(cls, x_train, y_train, x_valid=None, y_valid=None, batch_size: int = 64, seed: int = 0,
-                    valid_batch_size: int | None = None) -> "DataLoaders":
+                    valid_batch_size: int | None = None, classes: Sequence[str] | None = None) -> "DataLoaders":
         """DataLoaders from numpy arrays.
 
         Args:
-            x_train, y_train: training inputs and targets (same length).
-            x_valid, y_valid: validation inputs and targets (same length), optional.
-            batch_size: training batch size; validation uses `valid_batch_size` (default 2×).
+            x_train, y_train: training inputs and targets (same length). Several inputs: a tuple of arrays
+                (batches `(x1, x2, ..., y)`: the model is called `model(x1, x2, ...)`) or a dict of arrays
+                (batches `{**inputs, "y": y}`: `model(**inputs)`).
+            x_valid, y_valid: validation inputs and targets (same length and kind), optional.
+            batch_size: training batch size (more than the training rows is an error); validation uses
+                `valid_batch_size` (default 2×).
             seed: the seed of the training shuffle.
+            classes: class names (index = label), for decoded predictions and exports.
         """
-        def check(xs, ys, part):
-            if len(xs) != len(ys):
-                raise ValueError(f"x_{part} has {len(xs)} rows but y_{part} has {len(ys)}: they must match")
-        check(x_train, y_train, "train")
-        train = DataLoader(x_train, y_train, batch_size=min(batch_size, len(x_train)), shuffle=True, drop_last=True, seed=seed)
+        def parts(xs, ys, part):
+            if isinstance(xs, Mapping):
+                if "y" in xs: raise ValueError(f"x_{part} may not have a key 'y': it is the targets' key in dict batches")
+                arrays = {**{k: np.asarray(v) for k, v in xs.items()}, "y": np.asarray(ys)}
+            elif isinstance(xs, tuple): arrays = (*[np.asarray(v) for v in xs], np.asarray(ys))
+            else: arrays = (np.asarray(xs), np.asarray(ys))
+            lengths = [len(a) for a in (arrays.values() if isinstance(arrays, dict) else arrays)]
+            if len(set(lengths)) != 1:
+                raise ValueError(f"x_{part} has {lengths[:-1] if len(lengths) > 2 else lengths[0]} rows but y_{part} has "
+                                 f"{lengths[-1]}: they must match")
+            return arrays
+        def rows(arrays):
+            return {k: a.shape[1:] for k, a in arrays.items()} if isinstance(arrays, dict) else [a.shape[1:] for a in arrays[:-1]]
+        train_arrays = parts(x_train, y_train, "train")
+        n_train = len(np.asarray(y_train))
+        if batch_size > n_train:
+            raise ValueError(f"batch_size={batch_size} is more than the {n_train} training rows: lower it (training drops "
+                             "the last incomplete batch, so no batch would be left)")
+        loader = lambda arrays, **kw: DataLoader(arrays, **kw) if isinstance(arrays, dict) else DataLoader(*arrays, **kw)
+        train = loader(train_arrays, batch_size=batch_size, shuffle=True, drop_last=True, seed=seed)
         valid = None
         if x_valid is not None or y_valid is not None:
             if x_valid is None or y_valid is None: raise ValueError("give both x_valid and y_valid, or neither")
-            check(x_valid, y_valid, "valid")
-            if np.shape(x_valid)[1:] != np.shape(x_train)[1:]:
-                raise ValueError(f"x_valid rows have shape {np.shape(x_valid)[1:]} but x_train rows {np.shape(x_train)[1:]}")
-            valid = DataLoader(x_valid, y_valid, batch_size=valid_batch_size or 2 * batch_size)
-        return cls(train, valid)
+            valid_arrays = parts(x_valid, y_valid, "valid")
+            if rows(valid_arrays) != rows(train_arrays):
+                raise ValueError(f"x_valid rows have shape {rows(valid_arrays)} but x_train rows {rows(train_arrays)}")
+            valid = loader(valid_arrays, batch_size=valid_batch_size or 2 * batch_size)
+        return cls(train, valid, classes)
 
     @classmethod
     def from_dataset(cls, ds, batch_size: int = 64, seed: int = 0, **kwargs) -> "DataLoaders":
-        "DataLoaders from a record with `x_train`, `y_train`, `x_valid`, `y_valid` (as `walk_with_dl.datasets` returns)."
+        "DataLoaders from a record with `x_train`, `y_train`, `x_valid`, `y_valid` (and `classes`), as `walk_with_dl.datasets` returns."
+        kwargs.setdefault("classes", getattr(ds, "classes", None))
         return cls.from_arrays(ds.x_train, ds.y_train, ds.x_valid, ds.y_valid, batch_size=batch_size, seed=seed, **kwargs)
 
     def one_batch(self) -> tuple[np.ndarray, ...]:

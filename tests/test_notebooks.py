@@ -2,13 +2,32 @@
 
 Each notebook runs in a fresh Python process (JAX's global config and device count cannot
 leak from one chapter into the next). Cells flagged `#| slow` are skipped unless `--slow`.
+
+Time budget. Each test prints its notebook's wall time (the whole process: interpreter, imports,
+every cell), and without `--slow` a notebook fails when it takes more than
+`WWDL_NOTEBOOK_BUDGET_S` seconds (default 90; 0 turns the bound off), even if all its cells pass.
+The goal is 60 s per notebook without its slow cells on the CI machine (2 CPU cores, `pytest -n 2`
+running two notebooks at once: see nbs/authoring.md, "Slow cells"). The hard bound is 90 s, not
+60 s, because that machine is noisy: the same notebook's time moves by a third or more with what
+else runs on the two cores (the other pytest worker, other jobs) and with whether XLA's
+compilation cache is warm, so a bound at the goal would fail at random; 90 s fails only a
+notebook that is clearly over it. A notebook near 60 s should move its long cells behind
+`#| slow`, with a quick variant that always runs. With `--slow` there is no bound.
 """
-import os, subprocess, sys
+import os, subprocess, sys, time
 from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p for p in (ROOT / "nbs").glob("*.ipynb") if not p.name.startswith("_"))
+
+DEFAULT_BUDGET_S = 90.0
+
+def budget_s() -> float:
+    "The most seconds a notebook may take without its slow cells (`WWDL_NOTEBOOK_BUDGET_S`; 0: no bound)."
+    value = os.environ.get("WWDL_NOTEBOOK_BUDGET_S", "").strip()
+    try: return float(value) if value else DEFAULT_BUDGET_S
+    except ValueError: raise ValueError(f"WWDL_NOTEBOOK_BUDGET_S must be a number of seconds, got {value!r}") from None
 
 RUNNER = """
 import sys
@@ -24,10 +43,21 @@ def jax_cache(tmp_path_factory):
     return str(tmp_path_factory.mktemp("jax_compilation_cache"))
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook(notebook, request, jax_cache):
-    skip = "" if request.config.getoption("--slow") else "slow"
+def test_notebook(notebook, request, jax_cache, record_property):
+    slow = request.config.getoption("--slow")
+    skip = "" if slow else "slow"
+    budget = budget_s()
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "JAX_COMPILATION_CACHE_DIR": jax_cache,
            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0", "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "-1"}
+    t0 = time.monotonic()
     res = subprocess.run([sys.executable, "-c", RUNNER, str(notebook), skip, str(ROOT)],
                          capture_output=True, text=True, env=env, cwd=notebook.parent)
-    assert res.returncode == 0, f"notebook {notebook.name} failed:\n{res.stdout[-4000:]}\n{res.stderr[-8000:]}"
+    secs = time.monotonic() - t0
+    record_property("seconds", round(secs, 1))
+    print(f"{notebook.name}: {secs:.1f} s" + ("" if slow or not budget else f" (budget {budget:g} s, goal 60 s)"))
+    assert res.returncode == 0, f"notebook {notebook.name} failed after {secs:.1f} s:\n{res.stdout[-4000:]}\n{res.stderr[-8000:]}"
+    if not slow and budget and secs > budget:
+        pytest.fail(f"notebook {notebook.name} passed but took {secs:.1f} s without its #| slow cells, over the "
+                    f"budget of {budget:g} s (the goal is 60 s on the 2-core CI machine): flag its long cells "
+                    f"`#| slow` and give them a quick variant that always runs (or, on a slower machine, raise "
+                    f"WWDL_NOTEBOOK_BUDGET_S)", pytrace=False)

@@ -11,8 +11,9 @@ Data: the bundled digits, framed to 32x32 (`frame_digits`; 28x28 for the 2-conv 
 repeated 4 times (5,748 images, 44 steps of batch 128 per epoch), the 360 validation images.
 Models (no augmentation, Adam at 1e-3, batch 128):
 - `lenet`: `walk_with_dl.models.LeNet5` (61,706 parameters) and its PyTorch twin;
-- `cnn2`: the 2-conv CNN of DESIGN.md, conv 32 3x3 -> ReLU -> conv 64 3x3 -> ReLU -> 2x2 max-pool ->
-  dense 128 -> ReLU -> dense 10 on 28x28 (1,625,866 parameters), as our `Sequential` and in PyTorch.
+- `cnn2`: the 2-conv CNN of `bench/conv.py` and nbs/20_conv_ops.ipynb, conv 32 3x3 -> ReLU -> conv 64 3x3 ->
+  ReLU -> 2x2 max-pool -> dense 128 -> ReLU -> dense 10 on 28x28 (1,625,866 parameters), as our
+  `Sequential` and in PyTorch.
 
 Each contender runs in a fresh process (the CPU device count and XLA's convolution library are fixed
 when JAX starts): `jax-<library>-<N>dev` is the Learner with `jax_num_cpu_devices = N`

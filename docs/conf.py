@@ -44,6 +44,7 @@ html_theme = "pydata_sphinx_theme"
 html_copy_source = False
 html_show_sourcelink = False
 html_sidebars = {"**": ["chapters-nav.html"]}
+html_context = {"default_mode": "auto"}     # without it the theme logs "invalid theme mode" on a first visit
 html_theme_options = {
     "navbar_center": [],                      # the chapters live in the left sidebar
     "navbar_end": ["search-button", "theme-switcher", "navbar-icon-links"],

@@ -193,7 +193,8 @@ class Stager:
         heading = re.search(r"^#{2,6} +(.+)$", md, flags=re.M)
         if heading:
             title = heading.group(1).strip()
-            block = "{.api-entry}\n" + "#" * level + " " + title + "\n"
+            shown = re.sub(r"(?<!\\)_", r"\\_", title) if "`" not in title else title   # `__call__` is not bold
+            block = "{.api-entry}\n" + "#" * level + " " + shown + "\n"
             if source: block += f"\n{{.api-source}}\n[source]({self._source_url(source.group(1), title)})\n"
             md = md[:heading.start()] + block + md[heading.end() + 1:]
         md = self._tidy_signature(md)

@@ -17,7 +17,7 @@ from .core import numpy_rng
 __all__ = ['DataLoader', 'random_split', 'stratified_split', 'data_mesh', 'batch_sharding', 'replicated', 'prefetch_to_device',
            'DataLoaders']
 
-# %% ../nbs/01_data.ipynb #31a18291
+# %% ../nbs/01_data.ipynb #5926b17d
 class DataLoader:
     """Batches of numpy arrays, with a shuffle that depends only on `seed` and the epoch.
 

@@ -127,7 +127,7 @@ def summary(model: nnx.Module, *inputs, **kwargs) -> Summary:
     jax.eval_shape(trace, *inputs)
     return table["summary"]
 
-# %% ../nbs/00_core.ipynb #08f34f87
+# %% ../nbs/00_core.ipynb #62da2488
 import functools, importlib, inspect, json
 
 def _encode(v):

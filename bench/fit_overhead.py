@@ -20,7 +20,7 @@ from flax import nnx
 from walk_with_dl.core import make_rngs
 from walk_with_dl.data import DataLoader, DataLoaders
 from walk_with_dl.datasets import load_digits
-from walk_with_dl.learner import Learner, Task
+from walk_with_dl.learner import Learner, Models, Task
 from walk_with_dl.models.mlp import MLP
 
 def cross_entropy(logits, labels): return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
@@ -86,31 +86,30 @@ class HandGAN:
         gg, gp, gr = nnx.split(G, nnx.Param, ...); dg, dp, dr = nnx.split(D, nnx.Param, ...)
         tx = optax.adam(2e-4, b1=0.5)
         task = GANTask()
-        def step(state, x, key):
-            (gp, gr, go), (dp, dr, do) = state
-            kd, kg = jax.random.split(key)
+        def step(state, x):
+            (gp, gr, go), (dp, dr, do), key, t = state
+            kd, kg = jax.random.split(jax.random.fold_in(key, t))
             def d_of(dp):
                 m = {"generator": nnx.merge(gg, gp, gr), "discriminator": nnx.merge(dg, dp, dr)}
-                return task.d_loss(type("M", (dict,), {"__getattr__": dict.__getitem__})(m), (x,), kd)
+                return task.d_loss(Models(m), (x,), kd)
             d_loss, g = jax.value_and_grad(d_of)(dp)
             u, do = tx.update(g, do, dp); dp = optax.apply_updates(dp, u)
             def g_of(gp):
                 m = {"generator": nnx.merge(gg, gp, gr), "discriminator": nnx.merge(dg, dp, dr)}
-                return task.g_loss(type("M", (dict,), {"__getattr__": dict.__getitem__})(m), (x,), kg)
+                return task.g_loss(Models(m), (x,), kg)
             g_loss, g = jax.value_and_grad(g_of)(gp)
             u, go = tx.update(g, go, gp); gp = optax.apply_updates(gp, u)
-            return ((gp, gr, go), (dp, dr, do)), g_loss
+            return ((gp, gr, go), (dp, dr, do), key, t + 1), g_loss
         self.step = jax.jit(step, donate_argnums=0)
-        self.state = ((gp, gr, tx.init(gp)), (dp, dr, tx.init(dp)))
-        self.key, self.t = jax.random.key(0), 0
+        self.state = ((gp, gr, tx.init(gp)), (dp, dr, tx.init(dp)), jax.random.key(0), jnp.zeros((), jnp.int32))
 
     def fit(self, n_epochs):
         n = len(self.x) // self.bs
         for _ in range(n_epochs):
             order = self.rng.permutation(len(self.x)); losses = []
             for b in range(n):
-                self.state, loss = self.step(self.state, self.x[order[b * self.bs:(b + 1) * self.bs]], jax.random.fold_in(self.key, self.t))
-                self.t += 1; losses.append(loss)
+                self.state, loss = self.step(self.state, self.x[order[b * self.bs:(b + 1) * self.bs]])
+                losses.append(loss)
             jax.device_get(losses)
 
 def timed(contenders, epochs, repeats):

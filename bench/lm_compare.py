@@ -7,9 +7,15 @@ random offsets each epoch, the same last 10% of the text as validation, cut in w
 validation loss (nats per character) over seeds, its spread (max - min), the final training loss and the seconds
 per run. Runs are sequential in one process (2 cores here: run it under `nice -n 10`).
 
-    python bench/lm_compare.py                                # both models at lr 3e-2 (the defaults below), seed 0
-    python bench/lm_compare.py --seeds 0 1 2 --configs gpt: lstm:lr=0.07 --json out.json   # the recipes, 3 seeds
-    python bench/lm_compare.py --configs gpt:layers=3,features=56 lstm:hidden=128,dropout=0.1
+    python bench/lm_compare.py              # the recipes' models and the plain GPT, seeds 0 1 2, ranking asserted
+    python bench/lm_compare.py --seeds 0 --configs gpt: lstm: --expect ""   # both at lr 3e-2, seed 0, nothing asserted
+    python bench/lm_compare.py --configs gpt:layers=3,features=56 lstm:hidden=128,dropout=0.1 --expect ""
+
+`--expect` is the ranking the GPT chapter states, checked on the mean validation losses over seeds; the
+script exits 1 when it is not met (or when a configuration it names was not run). `A < B`: A's mean is
+lower than B's; `A << B`: every seed of A is lower than every seed of B (A's worst beats B's best). The
+default, `gpt:conv=3 << lstm:lr=0.07 < gpt:`, says: the recipe's GPT (short convolutions of 3 taps) beats
+the recipe's LSTM (lr 7e-2) on every seed, and that LSTM beats the plain GPT on the mean.
 
 A configuration is `gpt:` or `lstm:` followed by `key=value` pairs overriding the defaults below
 (`gpt`: layers, features, heads, ffn (MLP width / features), dropout, positions, conv (the blocks' short
@@ -109,6 +115,32 @@ def summarise(rows: list[dict]) -> list[dict]:
     return out
 
 
+def parse_ranking(expect: str) -> list[str]:
+    "The tokens of a ranking `A < B << C`: configurations at even places, operators at odd ones."
+    tokens = expect.split()
+    if tokens and (len(tokens) % 2 == 0 or any(op not in ("<", "<<") for op in tokens[1::2])):
+        raise ValueError(f"--expect must read 'config < config << config ...', got {expect!r}")
+    return tokens
+
+
+def check_ranking(expect: str, rows: list[dict]) -> list[str]:
+    "The failures of the ranking `expect` (`A < B << C ...`, see the module docstring) on `rows`; empty when it holds."
+    tokens = parse_ranking(expect)
+    if not tokens: return []
+    losses = {}
+    for r in rows: losses.setdefault(r["config"], []).append(r["valid_loss"])
+    failures = [f"{spec} was not run" for spec in tokens[::2] if spec not in losses]
+    if failures: return failures
+    for left, op, right in zip(tokens[0::2], tokens[1::2], tokens[2::2]):
+        a, b = losses[left], losses[right]
+        held = statistics.mean(a) < statistics.mean(b) if op == "<" else max(a) < min(b)
+        what = (f"mean {statistics.mean(a):.4f} vs {statistics.mean(b):.4f}" if op == "<"
+                else f"worst seed {max(a):.4f} vs best seed {min(b):.4f}")
+        print(f"{'ok  ' if held else 'FAIL'} {left} {op} {right}: {what}")
+        if not held: failures.append(f"{left} {op} {right} does not hold ({what})")
+    return failures
+
+
 def table(summary: list[dict]) -> str:
     lines = ["| configuration | params | seeds | valid loss (mean) | spread | train loss | s/run |", "|---|---|---|---|---|---|---|"]
     for s in summary:
@@ -119,11 +151,15 @@ def table(summary: list[dict]) -> str:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configs", nargs="+", default=["gpt:", "lstm:"])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--configs", nargs="+", default=["gpt:conv=3", "gpt:", "lstm:lr=0.07"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--expect", default="gpt:conv=3 << lstm:lr=0.07 < gpt:",
+                        help="the ranking to assert (exit 1 if not met); '' asserts nothing")
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--json", help="also write every run and the summary to this file")
     args = parser.parse_args()
+    missing = [spec for spec in parse_ranking(args.expect)[::2] if spec not in args.configs]   # fail now, not after hours
+    if missing: parser.error(f"--expect names configurations that are not in --configs: {missing}")
     rows = []
     for seed in args.seeds:                   # seeds outermost: every configuration sees the same machine load in turn
         for spec in args.configs:
@@ -135,3 +171,7 @@ if __name__ == "__main__":
     print(table(summary))
     if args.json:
         with open(args.json, "w") as f: json.dump(dict(epochs=args.epochs, runs=rows, summary=summary), f, indent=1)
+    failures = check_ranking(args.expect, rows)
+    if failures:
+        print("ranking not met:\n  " + "\n  ".join(failures))
+        raise SystemExit(1)

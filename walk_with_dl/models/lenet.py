@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 import jax, jax.numpy as jnp
 from flax import nnx
+from ..core import configurable
 from ..nn.activations import get_activation
 from ..nn.conv import AvgPool, Conv, Dense, Flatten, MaxPool, resize_images
 
@@ -16,6 +17,7 @@ from ..nn.conv import AvgPool, Conv, Dense, Flatten, MaxPool, resize_images
 __all__ = ['LeNet5', 'frame_digits']
 
 # %% ../../nbs/22_lenet.ipynb #f64ee191
+@configurable
 class LeNet5(nnx.Module):
     """LeNet-5 (LeCun, Bottou, Bengio and Haffner, 1998) in its modern form: 61,706 parameters with 10 classes.
 

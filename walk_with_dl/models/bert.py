@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import jax, jax.numpy as jnp
 from flax import nnx
-from ..core import make_rngs, numpy_rng
+from ..core import configurable, make_rngs, numpy_rng
 from ..data import DataLoader, DataLoaders
 from ..nn.attention import LearnedPositionalEmbedding, TransformerEncoderBlock
 from ..ops.attention_kernels import padding_mask
@@ -72,6 +72,7 @@ def masked_accuracy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     return ((logits.argmax(-1) == labels) & keep).sum() / jnp.maximum(keep.sum(), 1)
 
 # %% ../../nbs/45_bert.ipynb #1853242e
+@configurable
 class BERT(nnx.Module):
     """A BERT-style encoder with a masked-language-model head.
 

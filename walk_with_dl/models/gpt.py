@@ -10,6 +10,7 @@ from functools import partial
 import numpy as np
 import jax, jax.numpy as jnp
 from flax import nnx
+from ..core import configurable
 from ..nn.attention import DecoderCache, KVCache, LearnedPositionalEmbedding, TransformerDecoderBlock, rotary_embedding
 from .language import generate
 
@@ -17,6 +18,7 @@ from .language import generate
 __all__ = ['GPT', 'attention_maps', 'sample_token']
 
 # %% ../../nbs/42_gpt.ipynb #a45b02a7
+@configurable
 class GPT(nnx.Module):
     """A GPT-style decoder-only language model: token (+ learned position) embeddings, pre-LN causal blocks, final LayerNorm, logits.
 

@@ -8,6 +8,7 @@ Docs: https://walk-with-dl.github.io/walk_with_dl/vit.html.md"""
 from __future__ import annotations
 import jax, jax.numpy as jnp
 from flax import nnx
+from ..core import configurable
 from ..nn.attention import TransformerEncoderBlock
 
 # %% auto #0
@@ -22,6 +23,7 @@ def patchify(images: jax.Array, patch_size: int) -> jax.Array:
     x = images.reshape(B, H // patch_size, patch_size, W // patch_size, patch_size, C)
     return x.transpose(0, 1, 3, 2, 4, 5).reshape(B, (H // patch_size) * (W // patch_size), patch_size * patch_size * C)
 
+@configurable
 class VisionTransformer(nnx.Module):
     """ViT: patch embedding, class token, learned positions, pre-LN encoder blocks, LayerNorm, linear head on the class token.
 

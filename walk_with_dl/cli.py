@@ -1,4 +1,4 @@
-"""Train, resume, evaluate and compare recipes from the shell.
+"""Train, resume, evaluate, compare and predict with recipes from the shell.
 
 Docs: https://walk-with-dl.github.io/walk_with_dl/cli.html.md"""
 
@@ -6,16 +6,25 @@ Docs: https://walk-with-dl.github.io/walk_with_dl/cli.html.md"""
 
 # %% ../nbs/99_cli.ipynb #9f621766
 from __future__ import annotations
-import argparse, importlib, json, os, pkgutil, sys
+import argparse, csv, importlib, io, json, math, os, pkgutil, sys, warnings
 from pathlib import Path
+import numpy as np
 
 # %% auto #0
-__all__ = ['DEFAULT_RECIPES', 'BROKEN_APPS', 'load_recipes', 'default_recipe', 'configure_cpu', 'build_parser', 'main']
+__all__ = ['DEFAULT_RECIPES', 'BROKEN_APPS', 'ARRAY_SUFFIXES', 'IMAGE_SUFFIXES', 'load_recipes', 'default_recipe',
+           'configure_cpu', 'find_export', 'read_array', 'read_image', 'model_rows', 'predict_file', 'build_parser',
+           'main']
 
 # %% ../nbs/99_cli.ipynb #dcf63172
 DEFAULT_RECIPES = ("digits-lenet5", "digits-mlp")   # the first one registered is the default
 
 BROKEN_APPS: dict[str, str] = {}   # app module -> why it could not be imported
+
+def _import_user_modules(extra_modules=()):
+    "Import the modules named in `WWDL_RECIPES` and `extra_modules` (they must import)."
+    env = [m for m in os.environ.get("WWDL_RECIPES", "").split(",") if m.strip()]
+    for mod in [*env, *extra_modules]:
+        importlib.import_module(mod.strip())
 
 def load_recipes(extra_modules=()) -> dict:
     """Import every `walk_with_dl.apps` module and `extra_modules`, and return the recipe registry.
@@ -29,9 +38,7 @@ def load_recipes(extra_modules=()) -> dict:
             BROKEN_APPS[info.name] = f"{type(e).__name__}: {e}"
             print(f"wwdl: warning: the recipes of walk_with_dl.apps.{info.name} are unavailable ({BROKEN_APPS[info.name]})",
                   file=sys.stderr)
-    env = [m for m in os.environ.get("WWDL_RECIPES", "").split(",") if m.strip()]
-    for mod in [*env, *extra_modules]:
-        importlib.import_module(mod.strip())
+    _import_user_modules(extra_modules)
     from walk_with_dl.recipes import RECIPES
     return RECIPES
 
@@ -69,6 +76,192 @@ def configure_cpu(devices: int | None = None, conv_library: str | None = None):
         from walk_with_dl.ops.conv_kernels import set_cpu_convolution_library
         set_cpu_convolution_library(conv_library)
 
+# %% ../nbs/99_cli.ipynb #42aeb9e8
+ARRAY_SUFFIXES = (".npy", ".csv")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+def find_export(path) -> Path:
+    "The model export in `path`: `path` itself (it holds `model.json`) or the export of the run in `path`; a clear error otherwise."
+    path = Path(path)
+    if not path.exists(): raise FileNotFoundError(f"{path} does not exist")
+    if not path.is_dir(): raise ValueError(f"{path} is a file, not a run directory or a model export")
+    if (path / "model.json").is_file(): return path
+    if (path / "export" / "model.json").is_file(): return path / "export"
+    if (path / "config.json").is_file():
+        raise FileNotFoundError(f"the run in {path} has no export ({path / 'export'}): it has not finished, its model "
+                                "cannot be exported, or it was trained before runs were exported")
+    raise ValueError(f"{path} is neither a run directory (config.json) nor a model export (model.json)")
+
+def _file_kind(path: Path) -> str:
+    if not path.exists(): raise FileNotFoundError(f"{path} does not exist")
+    if not path.is_file(): raise ValueError(f"{path} is a directory, not a file to predict")
+    suffix = path.suffix.lower()
+    if suffix in ARRAY_SUFFIXES: return suffix[1:]
+    if suffix in IMAGE_SUFFIXES: return "image"
+    raise ValueError(f"{path}: cannot read {suffix or 'files without a suffix'}; wwdl predict reads .npy and .csv arrays "
+                     f"and images ({', '.join(IMAGE_SUFFIXES)})")
+
+def _read_npy(path: Path) -> np.ndarray:
+    with open(path, "rb") as f: magic = f.read(6)
+    if magic != b"\x93NUMPY": raise ValueError(f"{path} is not a NumPy .npy file (it does not start with the .npy signature)")
+    try: x = np.load(path, allow_pickle=False)
+    except ValueError as e:
+        if "allow_pickle" in str(e): raise ValueError(f"{path} holds Python objects (a pickled object array), not numbers") from None
+        raise ValueError(f"{path} is damaged: {e}") from None
+    except (OSError, EOFError) as e: raise ValueError(f"{path} is damaged: {e}") from None
+    return x
+
+def _is_number(text: str) -> bool:
+    try: float(text); return True
+    except ValueError: return False
+
+def _read_csv(path: Path) -> np.ndarray:
+    try: text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError: raise ValueError(f"{path} is not a CSV file (it is not text)") from None
+    rows, lines = [], []
+    reader = csv.reader(io.StringIO(text))
+    try:
+        for r in reader:
+            if any(c.strip() for c in r): rows.append(r); lines.append(reader.line_num)
+    except csv.Error as e: raise ValueError(f"{path}, line {reader.line_num}: not CSV ({e})") from None
+    if rows and not any(_is_number(c) for c in rows[0]): rows, lines = rows[1:], lines[1:]     # a header line
+    if not rows: raise ValueError(f"{path} holds no rows")
+    width = len(rows[0])
+    values = np.empty((len(rows), width))
+    for i, (r, n) in enumerate(zip(rows, lines)):
+        if len(r) != width: raise ValueError(f"{path}, line {n}: {len(r)} values where the first row has {width}")
+        for j, c in enumerate(r):
+            try: values[i, j] = float(c)
+            except ValueError: raise ValueError(f"{path}, line {n}, column {j + 1}: {c.strip()!r} is not a number") from None
+    return values
+
+def read_array(path) -> np.ndarray:
+    "The numbers in a `.npy` file (pickled objects refused) or a `.csv` file (comma-separated, an optional header line)."
+    path = Path(path)
+    return _read_npy(path) if _file_kind(path) == "npy" else _read_csv(path)
+
+# %% ../nbs/99_cli.ipynb #1f8b9d95
+def _image_spec(spec) -> dict:
+    "Check an export's `preprocessing['image']` and fill in its defaults."
+    problem = None
+    if not isinstance(spec, dict): problem = "it is not a dict"
+    else:
+        spec = dict(dict(channels=1, range=[0.0, 1.0], levels=None, background=None, frame=None), **spec)
+        size, lo_hi, frame = spec.get("size"), spec["range"], spec["frame"]
+        if not (isinstance(size, list) and len(size) == 2 and all(isinstance(s, int) and s > 0 for s in size)): problem = f"size {size!r}"
+        elif spec["channels"] not in (1, 3): problem = f"channels {spec['channels']!r}"
+        elif not (isinstance(lo_hi, list) and len(lo_hi) == 2 and all(isinstance(v, (int, float)) for v in lo_hi)): problem = f"range {lo_hi!r}"
+        elif spec["levels"] is not None and not (isinstance(spec["levels"], int) and spec["levels"] >= 2): problem = f"levels {spec['levels']!r}"
+        elif spec["background"] not in (None, "dark", "light"): problem = f"background {spec['background']!r}"
+        elif frame is not None and not (isinstance(frame, dict) and isinstance(frame.get("box"), int) and isinstance(frame.get("canvas"), int)):
+            problem = f"frame {frame!r}"
+    if problem: raise ValueError(f"the export's image preprocessing cannot be used: {problem}")
+    return spec
+
+def read_image(path, spec: dict) -> np.ndarray:
+    """An image file turned into one input as the training images were, by an export's `preprocessing["image"]`
+    (`size`, `channels`, `range`, `levels`, `background`, `frame`: see the recipes chapter).
+
+    Returns:
+        `(height, width, channels)` float32 (the `frame`'s canvas if there is one).
+    """
+    spec = _image_spec(spec)
+    try: from PIL import Image
+    except ImportError: raise ImportError("reading images needs Pillow: pip install pillow (the plot extra has it)") from None
+    path = Path(path)
+    (height, width), channels = spec["size"], spec["channels"]
+    try:
+        with Image.open(path) as im:
+            im.load()
+            if im.mode in ("I", "I;16", "I;16B", "I;16L", "F"):                # 16-bit or float grey levels
+                grey = np.asarray(im, np.float32)
+                grey = grey / (65535.0 if im.mode.startswith("I") else max(float(grey.max()), 1.0))
+                planes = [grey] * channels
+            else:
+                if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:   # transparent: over white paper
+                    im = Image.alpha_composite(Image.new("RGBA", im.size, (255, 255, 255, 255)), im.convert("RGBA"))
+                im = im.convert("L" if channels == 1 else "RGB")
+                pixels = np.asarray(im, np.float32) / 255.0
+                planes = [pixels] if channels == 1 else [pixels[..., c] for c in range(3)]
+    except Image.DecompressionBombError as e: raise ValueError(f"{path} is too large an image: {e}") from None
+    except (OSError, ValueError, SyntaxError) as e: raise ValueError(f"{path} is not a readable image: {e}") from None
+    image = np.stack(planes, axis=-1)
+    border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+    if (spec["background"] == "dark" and border.mean() > 0.5) or (spec["background"] == "light" and border.mean() < 0.5):
+        image = 1.0 - image                                                    # dark ink on white paper, say
+    image = np.stack([np.asarray(Image.fromarray(np.ascontiguousarray(image[..., c]), "F").resize((width, height), Image.Resampling.BOX))
+                      for c in range(channels)], axis=-1)
+    if spec["levels"] is not None:
+        image = np.round(image * (spec["levels"] - 1)) / (spec["levels"] - 1)
+    low, high = spec["range"]
+    image = (low + image * (high - low)).astype(np.float32)
+    if spec["frame"] is not None:
+        from walk_with_dl.models.lenet import frame_digits
+        image = np.asarray(frame_digits(image[None], spec["frame"]["box"], spec["frame"]["canvas"]))[0]
+    return image
+
+def model_rows(x, spec: dict, source="the input") -> np.ndarray:
+    """`x` as a batch of the model input that an export records as `spec` (`{"shape", "dtype"}`): batch-first
+    rows of that shape, flat rows with as many values, or a single input; numbers, finite, integers for integer inputs."""
+    x = np.asarray(x)
+    if x.ndim == 0: raise ValueError(f"{source} holds a single number, not rows of inputs")
+    shape, dtype = tuple(spec["shape"]), np.dtype(spec["dtype"])
+    if x.dtype.kind not in "iuf": raise ValueError(f"{source} holds values of dtype {x.dtype}, where the model takes numbers ({dtype})")
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        bad = np.argwhere(~np.isfinite(x.reshape(len(x), -1) if x.ndim > 1 else x[None]))[0][0]
+        raise ValueError(f"{source} holds NaN or infinite values (row {bad + 1})")
+    if np.issubdtype(dtype, np.integer) and x.dtype.kind == "f":
+        if not np.all(x == np.round(x)): raise ValueError(f"{source} holds values that are not integers, where the model takes {dtype} ids")
+    size = math.prod(shape)
+    if x.shape == shape: rows = x[None]
+    elif x.ndim >= 1 and x.shape[1:] == shape: rows = x
+    elif x.ndim >= 2 and math.prod(x.shape[1:]) == size: rows = x.reshape(len(x), *shape)
+    elif x.ndim == 1 and x.size == size: rows = x.reshape(1, *shape)
+    else:
+        what = f"rows of shape {x.shape[1:]}" if x.ndim > 1 else f"one row of {x.size} values"
+        raise ValueError(f"{source} holds {what} (array of shape {x.shape}), where the model takes rows of shape {shape} "
+                         f"({size} values each)")
+    if len(rows) == 0: raise ValueError(f"{source} holds no rows")
+    return rows.astype(dtype)
+
+def predict_file(path, file, top_k: int = 1) -> dict:
+    """Predict the classes of the rows of `file` (`.npy`, `.csv` or an image) with the model exported in `path`.
+
+    Args:
+        path: a run directory (its `export/`) or an export directory.
+        file: the inputs: `.npy` or `.csv` rows, or an image (made one row by the export's `preprocessing["image"]`).
+        top_k: how many classes per row, likeliest first.
+    Returns:
+        `{"file", "export", "predictions"}`: per row, a list of `{"class", "probability"}`.
+    """
+    file = Path(file)
+    kind = _file_kind(file)
+    export_dir = find_export(path)
+    from walk_with_dl.learner import load_export
+    export = load_export(export_dir)
+    if len(export.inputs) != 1 or export.keyword_inputs:
+        raise ValueError(f"wwdl predict reads one input array; the model exported in {export_dir} takes {len(export.inputs)} "
+                         f"positional and {len(export.keyword_inputs)} keyword inputs")
+    if kind == "image":
+        if "image" not in export.preprocessing:
+            raise ValueError(f"the model exported in {export_dir} records no image preprocessing (preprocessing['image']): "
+                             "give its input rows in a .npy or .csv file")
+        x = read_image(file, export.preprocessing["image"])[None]
+    else: x = read_array(file)
+    rows = model_rows(x, export.inputs[0], str(file))
+    probabilities = np.asarray(export.predict(rows, probabilities=True))
+    if probabilities.ndim != 2 or probabilities.shape[1] < 2:
+        raise ValueError(f"wwdl predict names classes, for models that give one vector of class scores per row; this one gives "
+                         f"outputs of shape {probabilities.shape[1:]} per row")
+    n_classes = probabilities.shape[1]
+    classes = export.classes or [str(i) for i in range(n_classes)]
+    if len(classes) != n_classes: raise ValueError(f"the export names {len(classes)} classes but the model scores {n_classes}")
+    if top_k > n_classes: raise ValueError(f"--top-k {top_k} is more than the model's {n_classes} classes")
+    order = np.argsort(-probabilities, axis=1, kind="stable")[:, :top_k]   # ties: the first class, as argmax
+    predictions = [[{"class": classes[j], "probability": float(p[j])} for j in o] for p, o in zip(probabilities, order)]
+    return {"file": str(file), "export": str(export_dir), "predictions": predictions}
+
+# %% ../nbs/99_cli.ipynb #250c53f6
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wwdl", description="walk_with_dl: train the course's models from the shell.")
     p.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
@@ -77,12 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list the recipes")
     t = sub.add_parser("train", help="train a recipe (default: the flagship) into a run directory")
     t.add_argument("recipe", nargs="?", help="recipe name (see `wwdl list`)")
-    t.add_argument("--epochs", type=int, help="number of epochs (the total when resuming)")
+    t.add_argument("--epochs", type=int, help="number of epochs (when resuming, only the run's own)")
     t.add_argument("--lr", type=float, help="peak learning rate of the one-cycle schedule")
     t.add_argument("--batch-size", type=int)
     t.add_argument("--seed", type=int)
-    t.add_argument("--run-dir", help="where to write the run (default: runs/<time>-<recipe>)")
-    t.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR up to --epochs in total")
+    t.add_argument("--run-dir", help="where to write the run (default: runs/<recipe>-<time>)")
+    t.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR from its last checkpoint")
     t.add_argument("--tracker", help="also log to tensorboard, mlflow or wandb (offline)")
     t.add_argument("--runs-root", default="runs", help="parent of new run directories (default: runs)")
     t.add_argument("--json", action="store_true", help="print the final metrics as one JSON object on the last line")
@@ -92,11 +285,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--conv-library", choices=("ynnpack", "onednn", "eigen"),
                    help="the library XLA:CPU runs convolutions with (default ynnpack, one thread; onednn and eigen use all cores)")
     r = sub.add_parser("runs", help="compare runs: one row per run directory")
-    r.add_argument("dir", nargs="?", default="runs")
+    r.add_argument("dir", nargs="?", help="a run, or a directory of runs (default: runs)")
     r.add_argument("--json", action="store_true")
-    e = sub.add_parser("eval", help="validate a run's last checkpoint")
+    e = sub.add_parser("eval", help="validate a run's best checkpoint (by its monitored metric)")
     e.add_argument("run_dir")
+    e.add_argument("--last", action="store_true", help="validate the last checkpoint instead")
     e.add_argument("--json", action="store_true")
+    q = sub.add_parser("predict", help="predict the classes of the rows of a .npy, .csv or image file with a run's exported model")
+    q.add_argument("run_dir", help="a run directory (its export/) or a model export")
+    q.add_argument("file", help="a .npy or .csv file of input rows, or an image")
+    q.add_argument("--top-k", type=_positive_int, default=1, metavar="K", help="print the K likeliest classes of each row (default 1)")
+    q.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
 def _print_result(result: dict, as_json: bool):
@@ -104,31 +303,17 @@ def _print_result(result: dict, as_json: bool):
     else:
         for k, v in result.items(): print(f"{k:>16}: {v:.4f}" if isinstance(v, float) else f"{k:>16}: {v}")
 
-def main(argv=None) -> int:
-    "Entry point of the `wwdl` console script; returns the exit code."
-    args = build_parser().parse_args(argv)
-    try:
-        if args.command == "train":                     # before anything starts JAX
-            try: configure_cpu(args.cpu_devices, args.conv_library)
-            except RuntimeError as e: raise ValueError(str(e)) from e
-        recipes = load_recipes(args.imports)
-        from walk_with_dl.recipes import compare_runs, evaluate_run, format_table, train_recipe
-        from walk_with_dl.learner import NonFiniteLossError
-        if args.command == "list":
-            default = default_recipe(recipes)
-            for name, r in sorted(recipes.items()):
-                mark = " (default)" if name == default else ""
-                print(f"{name:<20} {r.description}{mark}\n{'':<20} epochs={r.epochs} lr={r.lr} batch_size={r.batch_size}")
-            return 0
-        if args.command == "runs":
-            rows = compare_runs(args.dir)
-            print(json.dumps(rows) if args.json else format_table(rows))
-            return 0
-        _enable_compilation_cache()
-        if args.command == "eval":
-            _print_result(evaluate_run(args.run_dir), args.json)
-            return 0
-        name = args.recipe if args.recipe or args.resume else default_recipe(recipes)
+def _print_predictions(result: dict, as_json: bool):
+    if as_json: print(json.dumps(result))
+    else:
+        for row in result["predictions"]: print("  ".join(f"{p['class']} {p['probability']:.4f}" for p in row))
+
+def _train(args, recipes) -> int:
+    from walk_with_dl.recipes import train_recipe
+    from walk_with_dl.learner import NonFiniteLossError
+    name = args.recipe if args.recipe or args.resume else default_recipe(recipes)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
         try:
             result = train_recipe(name, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, seed=args.seed,
                                   run_dir=args.run_dir, resume=args.resume, tracker=args.tracker,
@@ -136,12 +321,45 @@ def main(argv=None) -> int:
         except NonFiniteLossError as e:
             print(f"wwdl: error: {e}", file=sys.stderr)
             return 3
-        _print_result(result, args.json)
-        return 0
-    except (KeyError, ValueError, FileNotFoundError, FileExistsError, ImportError) as e:
+        finally:
+            for w in caught: print(f"wwdl: warning: {w.message}", file=sys.stderr)
+    _print_result(result, args.json)
+    return 0
+
+def main(argv=None) -> int:
+    "Entry point of the `wwdl` console script; returns the exit code."
+    try: args = build_parser().parse_args(argv)
+    except SystemExit as e: return e.code if isinstance(e.code, int) else 2     # usage errors (argparse: 2), --help (0)
+    try:
+        if args.command == "train":                     # before anything starts JAX
+            try: configure_cpu(args.cpu_devices, args.conv_library)
+            except RuntimeError as e: raise ValueError(str(e)) from e
+        if args.command in ("runs", "predict"): _import_user_modules(args.imports)   # no recipes needed
+        else: recipes = load_recipes(args.imports)
+        from walk_with_dl.recipes import compare_runs, evaluate_run, format_table
+        if args.command == "list":
+            default = default_recipe(recipes)
+            for name, r in sorted(recipes.items()):
+                mark = " (default)" if name == default else ""
+                print(f"{name:<20} {r.description}{mark}\n{'':<20} epochs={r.epochs} lr={r.lr} batch_size={r.batch_size}")
+            return 0
+        if args.command == "runs":
+            if args.dir is None and not Path("runs").exists(): rows = []     # nothing trained here yet
+            else: rows = compare_runs(args.dir or "runs")
+            print(json.dumps(rows) if args.json else format_table(rows))
+            return 0
+        _enable_compilation_cache()
+        if args.command == "predict":
+            _print_predictions(predict_file(args.run_dir, args.file, args.top_k), args.json)
+            return 0
+        if args.command == "eval":
+            _print_result(evaluate_run(args.run_dir, checkpoint="last" if args.last else "best"), args.json)
+            return 0
+        return _train(args, recipes)
+    except (KeyError, ValueError, OSError, ImportError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"wwdl: error: {msg}", file=sys.stderr)
-        return 1
+        return 2
 
 # %% ../nbs/99_cli.ipynb #e1cd9556
 if __name__ == "__main__":

@@ -6,21 +6,22 @@ Docs: https://walk-with-dl.github.io/walk_with_dl/recipes.html.md"""
 
 # %% ../nbs/09_recipes.ipynb #1997387e
 from __future__ import annotations
-import dataclasses, json, time
+import dataclasses, json, os, time, warnings
 from collections.abc import Callable
 from pathlib import Path
 import numpy as np
-from .learner import Learner, SaveCheckpoint, TrackerCallback, NonFiniteLossError
-from .tracking import TRACKERS, get_tracker, new_run_dir, read_config, read_metrics, truncate_metrics
+from .learner import Learner, SaveBest, SaveCheckpoint, TrackerCallback, NonFiniteLossError
+from .tracking import TRACKERS, get_tracker, new_run_dir, read_metrics, truncate_metrics
 
 # %% auto #0
-__all__ = ['RECIPES', 'CONFIG_KEYS', 'Recipe', 'register_recipe', 'get_recipe', 'build_learner', 'train_recipe', 'evaluate_run',
+__all__ = ['RECIPES', 'DIGITS_IMAGE', 'BUILTIN_PREPROCESSING', 'CONFIG_KEYS', 'Recipe', 'register_recipe', 'get_recipe',
+           'preprocessing_of', 'monitor_of', 'read_run', 'build_learner', 'train_recipe', 'evaluate_run',
            'compare_runs', 'format_table']
 
 # %% ../nbs/09_recipes.ipynb #662c9435
 @dataclasses.dataclass(frozen=True)
 class Recipe:
-    "A named training run: `build(config) -> Learner`, and its default hyper-parameters."
+    "A named training run: `build(config) -> Learner`, its default hyper-parameters, its monitored metric and its export's preprocessing."
     name: str
     description: str
     build: Callable[[dict], Learner]
@@ -29,6 +30,9 @@ class Recipe:
     batch_size: int = 64
     seed: int = 0
     chapter: str = ""
+    monitor: str | None = None          # the validation metric of the best checkpoint (None: see `monitor_of`)
+    mode: str | None = None             # 'max' or 'min' (None: 'max' for accuracy-like names, else 'min')
+    preprocessing: dict | None = None   # JSON-able, recorded in the export (None: see `preprocessing_of`)
 
     def defaults(self) -> dict:
         return dict(epochs=self.epochs, lr=self.lr, batch_size=self.batch_size, seed=self.seed)
@@ -36,10 +40,15 @@ class Recipe:
 RECIPES: dict[str, Recipe] = {}
 
 def register_recipe(name: str, description: str, epochs: int = 10, lr: float = 1e-3, batch_size: int = 64,
-                    seed: int = 0, chapter: str = ""):
+                    seed: int = 0, chapter: str = "", monitor: str | None = None, mode: str | None = None,
+                    preprocessing: dict | None = None):
     "Decorator: register `build(config) -> Learner` as the recipe `name`."
+    if mode not in (None, "min", "max"): raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+    if preprocessing is not None:
+        try: json.dumps(preprocessing)
+        except (TypeError, ValueError) as e: raise ValueError(f"the preprocessing of recipe {name!r} must be JSON-able: {e}") from e
     def decorate(build):
-        RECIPES[name] = Recipe(name, description, build, epochs, lr, batch_size, seed, chapter)
+        RECIPES[name] = Recipe(name, description, build, epochs, lr, batch_size, seed, chapter, monitor, mode, preprocessing)
         return build
     return decorate
 
@@ -50,23 +59,67 @@ def get_recipe(name: str) -> Recipe:
         raise KeyError(f"unknown recipe {name!r}; known recipes: {known}")
     return RECIPES[name]
 
+# %% ../nbs/09_recipes.ipynb #fa4df492
+DIGITS_IMAGE = dict(size=[8, 8], channels=1, range=[0.0, 1.0], levels=17, background="dark")
+
+BUILTIN_PREPROCESSING = {          # for the bundled recipes that do not declare theirs (yet)
+    "digits-mlp": {"image": DIGITS_IMAGE},
+    "digits-vit": {"image": DIGITS_IMAGE},
+    "digits-lenet5": {"image": {**DIGITS_IMAGE, "frame": {"box": 20, "canvas": 32}}},
+}
+
+def preprocessing_of(recipe: Recipe) -> dict:
+    "The preprocessing that a run of `recipe` exports: the recipe's own, else the built-in one for its name, else {}."
+    if recipe.preprocessing is not None: return recipe.preprocessing
+    return BUILTIN_PREPROCESSING.get(recipe.name, {})
+
+_HIGHER_IS_BETTER = ("accuracy", "f1", "auc", "precision", "recall", "r2")
+
+def monitor_of(recipe: Recipe, learn: Learner) -> tuple[str, str]:
+    """The metric that picks a run's best checkpoint and whether to minimise or maximise it: the recipe's
+    `monitor`, else `valid_accuracy` (max) if `learn` measures `accuracy`, else `valid_loss` (min)."""
+    if recipe.monitor is not None:
+        return recipe.monitor, recipe.mode or ("max" if any(w in recipe.monitor for w in _HIGHER_IS_BETTER) else "min")
+    names = [getattr(m, "__name__", None) or getattr(m, "name", None) or type(m).__name__ for m in learn.metrics]
+    return ("valid_accuracy", "max") if "accuracy" in names else ("valid_loss", "min")
+
 # %% ../nbs/09_recipes.ipynb #8cb12c04
 CONFIG_KEYS = ("epochs", "lr", "batch_size", "seed")
 
-def _resolve_config(recipe: Recipe, overrides: dict, resume_dir: Path | None) -> dict:
-    if resume_dir is None:
+def read_run(run_dir) -> tuple[Path, dict]:
+    "`run_dir` and its saved configuration, or a clear error: missing, a file, no or a damaged `config.json`."
+    run_dir = Path(run_dir)
+    if not run_dir.exists(): raise FileNotFoundError(f"{run_dir} does not exist")
+    if not run_dir.is_dir(): raise ValueError(f"{run_dir} is a file, not a run directory")
+    path = run_dir / "config.json"
+    if not path.is_file(): raise FileNotFoundError(f"{run_dir} holds no run (no config.json)")
+    try: config = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{path} is damaged: {e}") from None
+    if not isinstance(config, dict) or not isinstance(config.get("recipe"), str) or any(k not in config for k in CONFIG_KEYS):
+        raise ValueError(f"{path} is not the configuration of a recipe run (it needs 'recipe', {', '.join(map(repr, CONFIG_KEYS))})")
+    return run_dir, config
+
+def _check_writable(path: Path, what: str):
+    "Raise a clear error, before anything is written, if directory `path` cannot be created or written in."
+    path = Path(path).absolute()
+    if path.exists() and not path.is_dir(): raise ValueError(f"{what} {path} is a file, not a directory")
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir(): raise ValueError(f"cannot create {what} {path}: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK): raise PermissionError(f"cannot create {what} {path}: {existing} is not writable")
+
+def _resolve_config(recipe: Recipe, overrides: dict, saved: dict | None) -> dict:
+    if saved is None:
         config = {**recipe.defaults(), **{k: v for k, v in overrides.items() if v is not None}}
         return dict(recipe=recipe.name, **config)
-    config = read_config(resume_dir)
-    for key in ("lr", "batch_size", "seed"):
+    for key in CONFIG_KEYS:
         value = overrides.get(key)
-        if value is not None and value != config[key]:
-            raise ValueError(f"cannot change {key} when resuming: the run in {resume_dir} used {key}={config[key]}, not {value}")
-    if overrides.get("epochs") is not None: config["epochs"] = overrides["epochs"]
-    return config
+        if value is not None and value != saved[key]:
+            raise ValueError(f"cannot change {key} when resuming: the run used {key}={saved[key]}, not {value}"
+                             + (" (its learning-rate schedule spans its epochs: train longer in a new run)" if key == "epochs" else ""))
+    return dict(saved)
 
 def _check_config(config: dict):
-    for key, kind in (("epochs", int), ("batch_size", int), ("seed", int)):
+    for key in ("epochs", "batch_size", "seed"):
         if not isinstance(config[key], (int, np.integer)) or isinstance(config[key], bool) or (key != "seed" and config[key] < 1):
             raise ValueError(f"{key} must be a positive integer, got {config[key]!r}")
     if not (isinstance(config["lr"], (int, float)) and np.isfinite(config["lr"]) and config["lr"] > 0):
@@ -76,6 +129,24 @@ def build_learner(config: dict) -> Learner:
     "The learner of the recipe named in `config`, built for that configuration."
     return get_recipe(config["recipe"]).build(config)
 
+def _save_best(run_dir: Path, config: dict, resuming: bool) -> SaveBest:
+    "`SaveBest` into `run_dir/checkpoints/best`; when resuming, it starts from the best epoch recorded so far."
+    cb = SaveBest(run_dir / "checkpoints" / "best", monitor=config["monitor"], mode=config["mode"])
+    rows = [r for r in read_metrics(run_dir) if config["monitor"] in r and "epoch" in r] if resuming else []
+    if rows and (cb.path / "meta.json").exists():
+        pick = (min if config["mode"] == "min" else max)(rows, key=lambda r: r[config["monitor"]])   # the first on ties
+        cb.best, cb.best_epoch = pick[config["monitor"]], pick["epoch"]
+    return cb
+
+def _export_run(learn: Learner, recipe: Recipe, run_dir: Path, best: SaveBest) -> str | None:
+    "Export the run's best model (the last one if no checkpoint is better) to `run_dir/export`, or warn why it cannot be."
+    try:
+        if best.best_epoch is not None and best.best_epoch != learn.epoch: learn.load(best.path)
+        return str(learn.export(run_dir / "export", preprocessing=preprocessing_of(recipe)))
+    except ValueError as e:
+        warnings.warn(f"the model of recipe {recipe.name!r} was not exported, so `wwdl predict` cannot use this run: {e}", stacklevel=3)
+        return None
+
 def train_recipe(name: str | None = None, *, epochs: int | None = None, lr: float | None = None,
                  batch_size: int | None = None, seed: int | None = None, run_dir=None, resume=None,
                  tracker: str | None = None, runs_root="runs", progress: bool = True) -> dict:
@@ -83,44 +154,51 @@ def train_recipe(name: str | None = None, *, epochs: int | None = None, lr: floa
 
     Args:
         name: a registered recipe (not needed with `resume`).
-        epochs, lr, batch_size, seed: override the recipe's defaults (`epochs` is the total when resuming).
+        epochs, lr, batch_size, seed: override the recipe's defaults (when resuming, only the run's own values are accepted).
         run_dir: where to write the run (default: a new directory under `runs_root`).
         resume: a run directory to continue from its last checkpoint.
         tracker: also log to 'tensorboard', 'mlflow' or 'wandb' (the local run store always records).
     Returns:
-        a dict with `train_loss`, `valid_loss`, the validation metrics, `epochs`, `devices` (how many the
-            batches were split over), `seconds`, `run_dir`.
+        a dict with `train_loss`, `valid_loss`, the validation metrics (of the last epoch), `epochs`, `best_epoch`
+            (of the monitored metric), `devices` (how many the batches were split over), `seconds`, `run_dir` and
+            `export` (the exported best model's directory, or None if the model cannot be exported).
     """
     start = time.perf_counter()
-    resume_dir = Path(resume) if resume is not None else None
-    if resume_dir is not None:
-        if not (resume_dir / "config.json").exists():
-            raise FileNotFoundError(f"cannot resume: {resume_dir} holds no run (no config.json)")
-        if name is not None and name != read_config(resume_dir)["recipe"]:
-            raise ValueError(f"the run in {resume_dir} is of recipe {read_config(resume_dir)['recipe']!r}, not {name!r}")
-        name = read_config(resume_dir)["recipe"]
+    saved = None
+    if resume is not None:
+        try: resume, saved = read_run(resume)
+        except (FileNotFoundError, ValueError) as e: raise type(e)(f"cannot resume: {e}") from None
+        if name is not None and name != saved["recipe"]:
+            raise ValueError(f"the run in {resume} is of recipe {saved['recipe']!r}, not {name!r}")
+        name = saved["recipe"]
     recipe = get_recipe(name)
-    config = _resolve_config(recipe, dict(epochs=epochs, lr=lr, batch_size=batch_size, seed=seed), resume_dir)
+    config = _resolve_config(recipe, dict(epochs=epochs, lr=lr, batch_size=batch_size, seed=seed), saved)
     _check_config(config)
     if tracker is not None: config["tracker"] = tracker
     tracker = config.get("tracker")
     unknown = [t for t in (tracker or "local").split(",") if t.strip().lower() not in TRACKERS]
     if unknown: raise ValueError(f"unknown tracker {unknown[0]!r}; valid names: {', '.join(TRACKERS)}")
-    if resume_dir is not None: run_dir = resume_dir
-    elif run_dir is None: run_dir = new_run_dir(runs_root, name)
-    run_dir = Path(run_dir)
-    if resume_dir is None and (run_dir / "config.json").exists():
-        raise FileExistsError(f"{run_dir} already holds a run: pass --resume {run_dir} to continue it, or choose another --run-dir")
-    learn = build_learner(config)
+    if resume is not None: run_dir = resume
+    elif run_dir is not None:
+        run_dir = Path(run_dir)
+        _check_writable(run_dir, "the run directory")
+        if (run_dir / "config.json").exists():
+            raise FileExistsError(f"{run_dir} already holds a run: pass --resume {run_dir} to continue it, or choose another --run-dir")
+    else: _check_writable(Path(runs_root), "the runs root")
+    learn = build_learner(config)              # a recipe that cannot be built for this config writes nothing
+    if "monitor" not in config: config["monitor"], config["mode"] = monitor_of(recipe, learn)
     if not progress:
         learn.cbs = [cb for cb in learn.cbs if type(cb).__name__ != "ProgressCallback"]
+    if run_dir is None: run_dir = new_run_dir(runs_root, name)
     checkpoint = run_dir / "checkpoints" / "last"
-    if resume_dir is not None and (checkpoint / "meta.json").exists():
+    if resume is not None and (checkpoint / "meta.json").exists():
         learn.load(checkpoint)
     truncate_metrics(run_dir, learn.epoch)     # drop lines of epochs the checkpoint does not hold
     trackers = get_tracker(tracker, run_dir)   # the local run store, plus an adapter if asked for
     trackers.log_config(config)
     learn.add_cb(TrackerCallback(trackers))
+    best = _save_best(run_dir, config, resume is not None)
+    learn.add_cb(best)
     learn.add_cb(SaveCheckpoint(checkpoint))
     try:
         learn.fit_one_cycle(config["epochs"], config["lr"], resume=True)
@@ -129,7 +207,9 @@ def train_recipe(name: str | None = None, *, epochs: int | None = None, lr: floa
     _save_loss_plot(learn, run_dir / "plots" / "loss.png")
     final = dict(learn.recorder.history[-1]) if learn.recorder.history else {}
     final.pop("epoch", None); final.pop("seconds", None)
-    return dict(recipe=name, **final, epochs=learn.epoch, devices=learn.mesh.size, seconds=round(time.perf_counter() - start, 2), run_dir=str(run_dir))
+    result = dict(recipe=name, **final, epochs=learn.epoch, best_epoch=best.best_epoch, devices=learn.mesh.size)
+    exported = _export_run(learn, recipe, run_dir, best)
+    return dict(**result, seconds=round(time.perf_counter() - start, 2), run_dir=str(run_dir), export=exported)
 
 def _save_loss_plot(learn: Learner, path: Path):
     import matplotlib
@@ -141,23 +221,35 @@ def _save_loss_plot(learn: Learner, path: Path):
     fig.tight_layout(); fig.savefig(path, dpi=80); plt.close(fig)
 
 # %% ../nbs/09_recipes.ipynb #915e7d5b
-def evaluate_run(run_dir) -> dict:
-    "Rebuild the run's learner from its config, load its last checkpoint and validate it."
-    run_dir = Path(run_dir)
-    if not (run_dir / "config.json").exists(): raise FileNotFoundError(f"{run_dir} holds no run (no config.json)")
-    checkpoint = run_dir / "checkpoints" / "last"
-    if not (checkpoint / "meta.json").exists(): raise FileNotFoundError(f"{run_dir} has no checkpoint yet ({checkpoint})")
-    config = read_config(run_dir)
-    learn = build_learner(config).load(checkpoint)
-    return dict(recipe=config["recipe"], epochs=learn.epoch, **learn.validate(), run_dir=str(run_dir))
+def evaluate_run(run_dir, checkpoint: str = "best") -> dict:
+    """Rebuild the run's learner from its config, load its best checkpoint (by the monitored metric) or its last, and validate it.
+
+    Returns:
+        a dict with `recipe`, `checkpoint`, `monitor`, `epochs` (the epochs the checkpoint holds), the validation
+            metrics and `run_dir`.
+    """
+    if checkpoint not in ("best", "last"): raise ValueError(f"checkpoint must be 'best' or 'last', got {checkpoint!r}")
+    run_dir, config = read_run(run_dir)
+    path = run_dir / "checkpoints" / checkpoint
+    if not (path / "meta.json").exists():
+        if checkpoint == "best" and (run_dir / "checkpoints" / "last" / "meta.json").exists():
+            raise FileNotFoundError(f"{run_dir} has no best checkpoint ({path}; runs trained before best checkpoints were kept "
+                                    "have none): evaluate its last one (wwdl eval --last)")
+        raise FileNotFoundError(f"{run_dir} has no checkpoint yet ({path})")
+    learn = build_learner(config).load(path)
+    return dict(recipe=config["recipe"], checkpoint=checkpoint, monitor=config.get("monitor"), epochs=learn.epoch,
+                **learn.validate(), run_dir=str(run_dir))
 
 def compare_runs(root="runs") -> list[dict]:
     "One row per run under `root` (or `root` itself if it is a run): its config and last epoch's metrics."
     root = Path(root)
+    if not root.exists(): raise FileNotFoundError(f"{root} does not exist")
+    if not root.is_dir(): raise ValueError(f"{root} is a file, not a run directory or a directory of runs")
     dirs = [root] if (root / "config.json").exists() else sorted(p.parent for p in root.glob("*/config.json"))
     rows = []
     for d in dirs:
-        config, metrics = read_config(d), read_metrics(d)
+        _, config = read_run(d)
+        metrics = read_metrics(d)
         last = metrics[-1] if metrics else {}
         rows.append(dict(run=d.name, recipe=config.get("recipe"), **{k: config.get(k) for k in CONFIG_KEYS},
                          **{k: v for k, v in last.items() if k not in ("step", "seconds")}))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import jax, jax.numpy as jnp, optax
 from flax import nnx
-from ..core import numpy_rng
+from ..core import configurable, numpy_rng
 from ..data import DataLoader, DataLoaders
 from ..text import CharTokenizer, load_pydoc_text
 from ..nn.recurrent import LSTM, GRU, RNN
@@ -215,6 +215,7 @@ def bits_per_character(predictions, targets) -> jax.Array:
 # %% ../../nbs/33_language_models.ipynb #1c943bcd
 _CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
 
+@configurable
 class RecurrentLanguageModel(nnx.Module):
     """Embedding → recurrent layers (LSTM, GRU or Elman RNN) → linear: logits of the next token at every position.
 

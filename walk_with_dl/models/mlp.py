@@ -10,6 +10,7 @@ from typing import Callable, Sequence
 import numpy as np
 import jax, jax.numpy as jnp
 from flax import nnx
+from ..core import configurable
 from ..nn.activations import get_activation, relu
 
 # %% auto #0
@@ -67,6 +68,7 @@ class Perceptron:
         return self
 
 # %% ../../nbs/13_mlp.ipynb #8636c847
+@configurable
 class MLP(nnx.Module):
     """A multi-layer perceptron: `(Linear → [BatchNorm] → activation → [Dropout])` per hidden layer, then `Linear`.
 

@@ -40,7 +40,7 @@ if kind == "jax":
     configure_cpu(devices, library)                  # before JAX starts
 import jax, jax.numpy as jnp
 from walk_with_dl.datasets import load_digits
-from walk_with_dl.models.lenet import frame_digits
+from walk_with_dl.data.vision import frame_digits
 size = 32 if model_name == "lenet" else 28
 ds = load_digits(flatten=False, seed=0)
 xt = np.asarray(frame_digits(ds.x_train, box_size=20 if size == 32 else 18, canvas_size=size))

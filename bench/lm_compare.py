@@ -49,8 +49,8 @@ def build(kind: str, config: dict, seed: int, epochs: int):
     from walk_with_dl.learner import GradientClip, Learner
     from walk_with_dl.models.gpt import GPT
     from walk_with_dl.nn.optimizers import adamw_decaying_matrices
-    from walk_with_dl.models.language import (RecurrentLanguageModel,
-                                              language_model_dataloaders, load_pydoc_char_corpus)
+    from walk_with_dl.models.language import RecurrentLanguageModel
+    from walk_with_dl.data.text import language_model_dataloaders, load_pydoc_char_corpus
     from walk_with_dl.nn.losses import cross_entropy
     corpus = load_pydoc_char_corpus()
     dls = language_model_dataloaders(corpus, sequence_length=64, batch_size=config["bs"], valid_sequence_length=64,

@@ -196,7 +196,7 @@ def read_image(path, spec: dict) -> np.ndarray:
     low, high = spec["range"]
     image = (low + image * (high - low)).astype(np.float32)
     if spec["frame"] is not None:
-        from walk_with_dl.models.lenet import frame_digits
+        from walk_with_dl.data.vision import frame_digits
         image = np.asarray(frame_digits(image[None], spec["frame"]["box"], spec["frame"]["canvas"]))[0]
     return image
 
@@ -253,10 +253,10 @@ def predict_file(path, file, top_k: int = 1) -> dict:
     if probabilities.ndim != 2 or probabilities.shape[1] < 2:
         raise ValueError(f"wwdl predict names classes, for models that give one vector of class scores per row; this one gives "
                          f"outputs of shape {probabilities.shape[1:]} per row")
-    n_classes = probabilities.shape[1]
-    classes = export.classes or [str(i) for i in range(n_classes)]
-    if len(classes) != n_classes: raise ValueError(f"the export names {len(classes)} classes but the model scores {n_classes}")
-    if top_k > n_classes: raise ValueError(f"--top-k {top_k} is more than the model's {n_classes} classes")
+    num_classes = probabilities.shape[1]
+    classes = export.classes or [str(i) for i in range(num_classes)]
+    if len(classes) != num_classes: raise ValueError(f"the export names {len(classes)} classes but the model scores {num_classes}")
+    if top_k > num_classes: raise ValueError(f"--top-k {top_k} is more than the model's {num_classes} classes")
     order = np.argsort(-probabilities, axis=1, kind="stable")[:, :top_k]   # ties: the first class, as argmax
     predictions = [[{"class": classes[j], "probability": float(p[j])} for j in o] for p, o in zip(probabilities, order)]
     return {"file": str(file), "export": str(export_dir), "predictions": predictions}

@@ -13,10 +13,7 @@ import numpy as np
 from .core import numpy_rng
 
 # %% auto #0
-__all__ = ['MNIST_FILES', 'FASHION_MNIST_FILES', 'FASHION_MNIST_CLASSES', 'CIFAR10_FILE', 'CIFAR10_CLASSES', 'Dataset',
-           'load_digits', 'load_iris', 'load_wine', 'load_breast_cancer', 'load_diabetes', 'ChecksumError',
-           'RemoteFile', 'default_cache_dir', 'sha256_of', 'download_file', 'read_idx', 'write_idx', 'load_mnist',
-           'load_fashion_mnist', 'read_cifar10_batch', 'read_cifar10_archive', 'load_cifar10']
+__all__ = ['MNIST_FILES', 'FASHION_MNIST_FILES', 'FASHION_MNIST_CLASSES', 'CIFAR10_FILE', 'CIFAR10_CLASSES', 'Dataset', 'load_digits', 'load_iris', 'load_wine', 'load_breast_cancer', 'load_diabetes', 'ChecksumError', 'RemoteFile', 'default_cache_dir', 'sha256_of', 'download_file', 'read_idx', 'write_idx', 'load_mnist', 'load_fashion_mnist', 'read_cifar10_batch', 'read_cifar10_archive', 'load_cifar10', 'TEXT8_FILE', 'TINY_SHAKESPEARE_FILE', 'read_text8_archive', 'load_text8', 'load_tiny_shakespeare', 'seasonal_series']
 
 # %% ../nbs/02_datasets.ipynb #fb04c8c2
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -42,7 +39,7 @@ class Dataset:
                 raise ValueError(f"x_{split} has {len(x)} rows but y_{split} has {len(y)}")
 
     @property
-    def n_classes(self) -> int | None:
+    def num_classes(self) -> int | None:
         "Number of classes (None for regression)."
         return None if self.classes is None else len(self.classes)
 
@@ -52,7 +49,7 @@ class Dataset:
         return tuple(self.x_train.shape[1:])
 
     def __repr__(self):
-        kind = f"{self.n_classes} classes" if self.task == "classification" else "regression"
+        kind = f"{self.num_classes} classes" if self.task == "classification" else "regression"
         image = f", images {self.image_shape}" if self.image_shape else ""
         return (f"Dataset({self.name!r}: {kind}, train x{tuple(self.x_train.shape)} "
                 f"y{tuple(self.y_train.shape)}, valid x{tuple(self.x_valid.shape)}{image})")
@@ -354,3 +351,74 @@ def load_cifar10(cache_dir=None, base_url=None, checksums: dict | None = None, d
                    _images(x_test, dtype, flatten), y_test.astype(np.int32), "classification",
                    "CIFAR-10 colour images of 10 object classes, 32x32 RGB; validation = the official test set",
                    classes, None, (32, 32, 3))
+
+# %% ../nbs/32_word2vec.ipynb #535298f3
+import zipfile
+
+# %% ../nbs/32_word2vec.ipynb #586b46d1
+TEXT8_FILE = RemoteFile("text8.zip", "a6640522afe85d1963ad56c05b0ede0a0c000dddc9671758a6cc09b7a38e5232", 31344016,
+                        ("http://mattmahoney.net/dc/", "https://mattmahoney.net/dc/"))
+TINY_SHAKESPEARE_FILE = RemoteFile(
+    "input.txt", "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed", 1115394,
+    ("https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/",))
+
+def read_text8_archive(path) -> str:
+    "The text of a `text8.zip` archive: one line of lowercase words separated by single spaces (checked)."
+    with zipfile.ZipFile(path) as archive:
+        if "text8" not in archive.namelist():
+            raise ValueError(f"{path} is not the text8 archive: it holds {archive.namelist()[:5]}, not 'text8'")
+        data = archive.read("text8")
+    if data.translate(None, b"abcdefghijklmnopqrstuvwxyz "):
+        raise ValueError(f"{path}: text8 should hold only lowercase letters and spaces")
+    return data.decode("ascii")
+
+def load_text8(cache_dir=None, base_url=None, checksums: dict | None = None, quiet: bool = False) -> str:
+    """The text8 corpus (100,000,000 characters of cleaned English Wikipedia), downloaded once and verified.
+
+    Args:
+        cache_dir: download folder (default `$WWDL_DATA` or `~/.cache/walk_with_dl`); the file goes in `text8/`.
+        base_url: a URL (or list) serving `text8.zip` instead of the official site (e.g. `file://` for tests).
+        checksums: `{"text8.zip": sha256}` overriding the published value.
+        quiet: print nothing while downloading.
+    Returns:
+        the text: lowercase words separated by single spaces.
+    """
+    directory = Path(cache_dir or default_cache_dir()) / "text8"
+    return read_text8_archive(download_file(_with_checksums((TEXT8_FILE,), checksums)[0], directory, base_url, quiet=quiet))
+
+def load_tiny_shakespeare(cache_dir=None, base_url=None, checksums: dict | None = None, quiet: bool = False) -> str:
+    "Tiny Shakespeare (1,115,394 characters), downloaded once into `tiny_shakespeare/` of the cache and verified; arguments as `load_text8`."
+    directory = Path(cache_dir or default_cache_dir()) / "tiny_shakespeare"
+    path = download_file(_with_checksums((TINY_SHAKESPEARE_FILE,), checksums)[0], directory, base_url, quiet=quiet)
+    try: return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e: raise ValueError(f"{path} is not UTF-8 text: {e}") from e
+
+# %% ../nbs/34_time_series.ipynb #8a0c1ca3
+# (this chapter's part of walk_with_dl.datasets)
+
+# %% ../nbs/34_time_series.ipynb #df60c5dd
+def seasonal_series(length: int = 4000, trend: float = 0.002, periods=(12, 40), amplitudes=(1.0, 0.6),
+                    phases=(0.0, 1.0), noise_ar: float = 0.7, noise_scale: float = 0.2, seed: int = 0) -> np.ndarray:
+    """A synthetic series: linear trend + sines of the given periods + AR(1) noise.
+
+    Args:
+        length: number of steps.
+        trend: $\\beta$, the slope per step.
+        periods, amplitudes, phases: one sine $a \\sin(2\\pi t / p + \\varphi)$ per period.
+        noise_ar: $\\phi$ of the AR(1) noise (0 for white noise).
+        noise_scale: $\\sigma$ of the noise's innovations.
+        seed: the seed of the noise.
+    Returns:
+        `(length,)` float32.
+    """
+    if not (len(periods) == len(amplitudes) == len(phases)): raise ValueError("periods, amplitudes and phases must have the same length")
+    if not -1 < noise_ar < 1: raise ValueError(f"noise_ar must be in (-1, 1) for a stationary noise, got {noise_ar}")
+    t = np.arange(length, dtype=np.float64)
+    y = trend * t
+    for period, amplitude, phase in zip(periods, amplitudes, phases):
+        y += amplitude * np.sin(2 * np.pi * t / period + phase)
+    innovations = np.random.default_rng(seed).normal(0.0, noise_scale, length)
+    noise = np.zeros(length)
+    for i in range(length):
+        noise[i] = (noise_ar * noise[i - 1] if i else 0.0) + innovations[i]
+    return (y + noise).astype(np.float32)

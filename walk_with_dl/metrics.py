@@ -10,17 +10,14 @@ import functools, inspect
 import jax, jax.numpy as jnp
 import numpy as np
 
-_STATIC = ("k", "n_classes", "average", "beta", "from_logits")
+_STATIC = ("k", "num_classes", "average", "beta", "from_logits")
 
 def _jit(fn):
-    "Compile `fn` with its configuration arguments (k, n_classes, average, beta, from_logits) static."
+    "Compile `fn` with its configuration arguments (k, num_classes, average, beta, from_logits) static."
     return jax.jit(fn, static_argnames=[a for a in inspect.signature(fn).parameters if a in _STATIC])
 
 # %% auto #0
-__all__ = ['accuracy', 'error_rate', 'top_k_accuracy', 'confusion_matrix', 'precision_recall_fbeta', 'precision', 'recall',
-           'f1_score', 'fbeta_score', 'roc_auc', 'mean_squared_error', 'root_mean_squared_error', 'mean_absolute_error',
-           'r2_score', 'perplexity', 'perplexity_from_cross_entropy', 'Metric', 'TopKAccuracy', 'Precision', 'Recall',
-           'F1Score', 'FBetaScore', 'RocAuc', 'plot_confusion_matrix']
+__all__ = ['accuracy', 'error_rate', 'top_k_accuracy', 'confusion_matrix', 'precision_recall_fbeta', 'precision', 'recall', 'f1_score', 'fbeta_score', 'roc_auc', 'mean_squared_error', 'root_mean_squared_error', 'mean_absolute_error', 'r2_score', 'perplexity', 'perplexity_from_cross_entropy', 'Metric', 'TopKAccuracy', 'Precision', 'Recall', 'F1Score', 'FBetaScore', 'RocAuc', 'plot_confusion_matrix', 'bits_per_character', 'masked_accuracy']
 
 # %% ../nbs/03_metrics.ipynb #ec8ea00d
 def _as_weights(weights, shape) -> jax.Array:
@@ -33,23 +30,23 @@ def _as_weights(weights, shape) -> jax.Array:
 
 def _weighted_mean(values, w): return jnp.sum(values * w) / jnp.sum(w)
 
-def _labels(predictions, targets, n_classes: int | None = None) -> tuple[jax.Array, jax.Array, int | None]:
+def _labels(predictions, targets, num_classes: int | None = None) -> tuple[jax.Array, jax.Array, int | None]:
     "(predicted labels, targets, number of classes) from logits, a binary logit or labels."
     p, t = jnp.asarray(predictions), jnp.asarray(targets)
     if p.ndim == t.ndim + 1:
         if p.shape[:-1] != t.shape:
             raise ValueError(f"predictions of shape {p.shape} do not fit targets of shape {t.shape}: "
-                             f"expected (..., n_classes) with ... = {t.shape}")
+                             f"expected (..., num_classes) with ... = {t.shape}")
         if p.shape[-1] == 1: labels, classes = (p[..., 0] > 0).astype(jnp.int32), 2
         else: labels, classes = jnp.argmax(p, axis=-1).astype(jnp.int32), p.shape[-1]
     elif p.shape == t.shape:
         if jnp.issubdtype(p.dtype, jnp.floating): labels, classes = (p > 0).astype(jnp.int32), 2
-        else: labels, classes = p.astype(jnp.int32), n_classes
+        else: labels, classes = p.astype(jnp.int32), num_classes
     else:
         raise ValueError(f"predictions of shape {p.shape} do not fit targets of shape {t.shape}: expected "
-                         f"logits {t.shape + ('n_classes',)} or labels {t.shape}")
-    if n_classes is not None and classes is not None and n_classes != classes:
-        raise ValueError(f"n_classes={n_classes} but the predictions have {classes} classes")
+                         f"logits {t.shape + ('num_classes',)} or labels {t.shape}")
+    if num_classes is not None and classes is not None and num_classes != classes:
+        raise ValueError(f"num_classes={num_classes} but the predictions have {classes} classes")
     return labels, t.astype(jnp.int32), classes
 
 # %% ../nbs/03_metrics.ipynb #2467f7cf
@@ -65,7 +62,7 @@ def error_rate(predictions, targets, weights=None) -> jax.Array:
 
 # %% ../nbs/03_metrics.ipynb #e07be6cb
 def top_k_accuracy(predictions, targets, k: int = 5, weights=None) -> jax.Array:
-    "Share of rows whose target is among the `k` highest scores of `predictions` `(..., n_classes)`."
+    "Share of rows whose target is among the `k` highest scores of `predictions` `(..., num_classes)`."
     if not (isinstance(k, (int, np.integer)) and k >= 1): raise ValueError(f"k must be a positive integer, got {k!r}")
     return _top_k_accuracy(predictions, targets, jnp.int32(k), weights)
 
@@ -73,7 +70,7 @@ def top_k_accuracy(predictions, targets, k: int = 5, weights=None) -> jax.Array:
 def _top_k_accuracy(predictions, targets, k, weights):
     p, t = jnp.asarray(predictions), jnp.asarray(targets).astype(jnp.int32)
     if p.ndim != t.ndim + 1 or p.shape[:-1] != t.shape:
-        raise ValueError(f"top_k_accuracy needs scores of shape {t.shape + ('n_classes',)}, got {p.shape}")
+        raise ValueError(f"top_k_accuracy needs scores of shape {t.shape + ('num_classes',)}, got {p.shape}")
     target_score = jnp.take_along_axis(p, t[..., None], axis=-1)
     classes = jnp.arange(p.shape[-1])
     ahead = (p > target_score) | ((p == target_score) & (classes > t[..., None]))
@@ -82,19 +79,19 @@ def _top_k_accuracy(predictions, targets, k, weights):
 
 # %% ../nbs/03_metrics.ipynb #e764a5f2
 @_jit
-def confusion_matrix(predictions, targets, n_classes: int | None = None, weights=None) -> jax.Array:
-    """Counts `(n_classes, n_classes)`: rows are true classes, columns predicted classes.
+def confusion_matrix(predictions, targets, num_classes: int | None = None, weights=None) -> jax.Array:
+    """Counts `(num_classes, num_classes)`: rows are true classes, columns predicted classes.
 
     Args:
-        predictions: logits `(..., n_classes)`, a binary logit, or labels (then `n_classes` is needed).
+        predictions: logits `(..., num_classes)`, a binary logit, or labels (then `num_classes` is needed).
         targets: labels `(...)`.
-        n_classes: number of classes, needed only when `predictions` are labels.
+        num_classes: number of classes, needed only when `predictions` are labels.
         weights: per-row weights; with weights the counts are float sums of weights.
     Returns:
         int32 counts (float32 when `weights` is given).
     """
-    labels, t, c = _labels(predictions, targets, n_classes)
-    if c is None: raise ValueError("confusion_matrix needs n_classes when predictions are labels")
+    labels, t, c = _labels(predictions, targets, num_classes)
+    if c is None: raise ValueError("confusion_matrix needs num_classes when predictions are labels")
     w = _as_weights(weights, t.shape).reshape(-1)
     t, labels = t.reshape(-1), labels.reshape(-1)
     inside = (t >= 0) & (t < c) & (labels >= 0) & (labels < c)
@@ -125,21 +122,21 @@ def _scores_by_average(counts, beta) -> dict:
     return out
 
 def precision_recall_fbeta(predictions, targets, average: str = "auto", beta: float = 1.0,
-                           n_classes: int | None = None, weights=None) -> tuple[jax.Array, jax.Array, jax.Array]:
+                           num_classes: int | None = None, weights=None) -> tuple[jax.Array, jax.Array, jax.Array]:
     """(precision, recall, F-beta), averaged as `average` says.
 
     Args:
-        predictions: logits `(..., n_classes)`, a binary logit, or labels (then give `n_classes`).
+        predictions: logits `(..., num_classes)`, a binary logit, or labels (then give `num_classes`).
         targets: labels `(...)`.
         average: 'auto' (binary for 2 classes, else macro), 'binary' (class 1), 'micro', 'macro' or 'weighted'.
         beta: weight of recall in the F-score (1 gives F1).
-        n_classes: number of classes when `predictions` are labels.
+        num_classes: number of classes when `predictions` are labels.
         weights: per-row weights (0 drops a row).
     Returns:
         three scalars.
     """
     if average not in _AVERAGES: raise ValueError(f"average must be one of {_AVERAGES}, got {average!r}")
-    counts = confusion_matrix(predictions, targets, n_classes,
+    counts = confusion_matrix(predictions, targets, num_classes,
                               weights=jnp.ones(jnp.shape(targets), jnp.float32) if weights is None else weights)
     c = counts.shape[0]
     if average == "auto": average = "binary" if c == 2 else "macro"
@@ -147,22 +144,22 @@ def precision_recall_fbeta(predictions, targets, average: str = "auto", beta: fl
         raise ValueError(f"average='binary' needs 2 classes, got {c}; use 'macro', 'micro' or 'weighted'")
     return _scores_by_average(counts, jnp.float32(beta))[average]
 
-def precision(predictions, targets, average: str = "auto", n_classes: int | None = None, weights=None) -> jax.Array:
+def precision(predictions, targets, average: str = "auto", num_classes: int | None = None, weights=None) -> jax.Array:
     "Precision TP / (TP + FP), averaged as `average` says (see `precision_recall_fbeta`)."
-    return precision_recall_fbeta(predictions, targets, average, 1.0, n_classes, weights)[0]
+    return precision_recall_fbeta(predictions, targets, average, 1.0, num_classes, weights)[0]
 
-def recall(predictions, targets, average: str = "auto", n_classes: int | None = None, weights=None) -> jax.Array:
+def recall(predictions, targets, average: str = "auto", num_classes: int | None = None, weights=None) -> jax.Array:
     "Recall TP / (TP + FN), averaged as `average` says (see `precision_recall_fbeta`)."
-    return precision_recall_fbeta(predictions, targets, average, 1.0, n_classes, weights)[1]
+    return precision_recall_fbeta(predictions, targets, average, 1.0, num_classes, weights)[1]
 
-def f1_score(predictions, targets, average: str = "auto", n_classes: int | None = None, weights=None) -> jax.Array:
+def f1_score(predictions, targets, average: str = "auto", num_classes: int | None = None, weights=None) -> jax.Array:
     "F1, the harmonic mean of precision and recall, averaged as `average` says."
-    return precision_recall_fbeta(predictions, targets, average, 1.0, n_classes, weights)[2]
+    return precision_recall_fbeta(predictions, targets, average, 1.0, num_classes, weights)[2]
 
-def fbeta_score(predictions, targets, beta: float = 1.0, average: str = "auto", n_classes: int | None = None,
+def fbeta_score(predictions, targets, beta: float = 1.0, average: str = "auto", num_classes: int | None = None,
                 weights=None) -> jax.Array:
     "F-beta: recall counts `beta` times as much as precision."
-    return precision_recall_fbeta(predictions, targets, average, beta, n_classes, weights)[2]
+    return precision_recall_fbeta(predictions, targets, average, beta, num_classes, weights)[2]
 
 # %% ../nbs/03_metrics.ipynb #b93bf564
 def _binary_auc(scores, positive, w) -> jax.Array:
@@ -183,7 +180,7 @@ def roc_auc(predictions, targets, average: str = "macro", from_logits: bool = Tr
 
     Args:
         predictions: binary scores `(n,)` (logits or probabilities: any increasing transform gives
-            the same AUC), two-class scores `(n, 2)`, or multiclass scores `(n, n_classes)`.
+            the same AUC), two-class scores `(n, 2)`, or multiclass scores `(n, num_classes)`.
         targets: labels `(n,)`.
         average: for several classes, 'macro' (mean of one-vs-rest AUCs) or 'weighted' (by prevalence).
         from_logits: multiclass `predictions` are logits (softmax is applied) rather than probabilities.
@@ -199,7 +196,7 @@ def _roc_auc(predictions, targets, from_logits, weights) -> dict:
     "Both averages of the AUC in one compiled call."
     p, t = jnp.asarray(predictions, jnp.float32), jnp.asarray(targets).astype(jnp.int32)
     if t.ndim != 1 or p.shape[0] != t.shape[0] or p.ndim not in (1, 2):
-        raise ValueError(f"roc_auc needs targets (n,) and scores (n,) or (n, n_classes); got {p.shape} and {t.shape}")
+        raise ValueError(f"roc_auc needs targets (n,) and scores (n,) or (n, num_classes); got {p.shape} and {t.shape}")
     w = _as_weights(weights, t.shape)
     if p.ndim == 2 and p.shape[1] == 1: p = p[:, 0]
     if p.ndim == 2 and p.shape[1] == 2: p = p[:, 1] - p[:, 0]   # increasing in P(class 1) for logits and probabilities
@@ -287,21 +284,21 @@ def TopKAccuracy(k: int = 5) -> Metric:
     "Top-k accuracy as a named metric, e.g. 'top_5_accuracy'."
     return Metric(top_k_accuracy, f"top_{k}_accuracy", decomposable=True, k=k)
 
-def Precision(average: str = "auto", n_classes: int | None = None) -> Metric:
+def Precision(average: str = "auto", num_classes: int | None = None) -> Metric:
     "Precision as a named metric, e.g. 'precision_macro'."
-    return Metric(precision, "precision" + _suffix(average), average=average, n_classes=n_classes)
+    return Metric(precision, "precision" + _suffix(average), average=average, num_classes=num_classes)
 
-def Recall(average: str = "auto", n_classes: int | None = None) -> Metric:
+def Recall(average: str = "auto", num_classes: int | None = None) -> Metric:
     "Recall as a named metric, e.g. 'recall_macro'."
-    return Metric(recall, "recall" + _suffix(average), average=average, n_classes=n_classes)
+    return Metric(recall, "recall" + _suffix(average), average=average, num_classes=num_classes)
 
-def F1Score(average: str = "auto", n_classes: int | None = None) -> Metric:
+def F1Score(average: str = "auto", num_classes: int | None = None) -> Metric:
     "F1 as a named metric, e.g. 'f1_macro'."
-    return Metric(f1_score, "f1" + _suffix(average), average=average, n_classes=n_classes)
+    return Metric(f1_score, "f1" + _suffix(average), average=average, num_classes=num_classes)
 
-def FBetaScore(beta: float, average: str = "auto", n_classes: int | None = None) -> Metric:
+def FBetaScore(beta: float, average: str = "auto", num_classes: int | None = None) -> Metric:
     "F-beta as a named metric, e.g. 'f2_macro'."
-    return Metric(fbeta_score, f"f{beta:g}" + _suffix(average), beta=beta, average=average, n_classes=n_classes)
+    return Metric(fbeta_score, f"f{beta:g}" + _suffix(average), beta=beta, average=average, num_classes=num_classes)
 
 def RocAuc(average: str = "macro", from_logits: bool = True) -> Metric:
     "ROC-AUC as a named metric: 'roc_auc' (or 'roc_auc_weighted')."
@@ -330,3 +327,22 @@ def plot_confusion_matrix(matrix, classes=None, normalize: bool = False, ax=None
             if m[i, j]: ax.text(j, i, f"{m[i, j]:.2f}" if normalize else f"{m[i, j]:.0f}", ha="center", va="center",
                                 fontsize=8, color="white" if m[i, j] > m.max() / 2 else "black")
     return ax
+
+# %% ../nbs/33_language_models.ipynb #8d6e03c5
+import math
+
+# %% ../nbs/33_language_models.ipynb #2a61af98
+def bits_per_character(predictions, targets) -> jax.Array:
+    "Mean cross-entropy of logits `(..., vocab)` against ids `(...)` in bits (a metric for the `Learner`)."
+    log_probabilities = jax.nn.log_softmax(jnp.asarray(predictions, jnp.float32), -1)
+    chosen = jnp.take_along_axis(log_probabilities, jnp.asarray(targets)[..., None].astype(jnp.int32), -1)
+    return -jnp.mean(chosen) / math.log(2)
+
+# %% ../nbs/45_bert.ipynb #2e8d1d4f
+from .nn.losses import IGNORE_INDEX
+
+# %% ../nbs/45_bert.ipynb #dd8b9b22
+def masked_accuracy(logits: jax.Array, labels: jax.Array) -> jax.Array:
+    "Share of the chosen positions (labels not `IGNORE_INDEX`) whose most likely token is the original one."
+    keep = labels != IGNORE_INDEX
+    return ((logits.argmax(-1) == labels) & keep).sum() / jnp.maximum(keep.sum(), 1)

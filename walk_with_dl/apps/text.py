@@ -10,8 +10,9 @@ from ..core import make_rngs
 from ..learner import GradientClip, Learner
 from ..metrics import perplexity
 from ..nn.optimizers import adamw_decaying_matrices
-from ..models.language import (RecurrentLanguageModel, bits_per_character,
-                                          language_model_dataloaders, load_pydoc_char_corpus)
+from ..models.language import RecurrentLanguageModel
+from ..metrics import bits_per_character
+from ..data.text import language_model_dataloaders, load_pydoc_char_corpus
 from ..nn.losses import cross_entropy
 from ..recipes import register_recipe
 

@@ -16,9 +16,11 @@ from ..metrics import accuracy
 from ..datasets import load_digits
 from ..models.gpt import GPT
 from ..nn.optimizers import adamw_decaying_matrices
-from ..models.language import language_model_dataloaders, load_pydoc_char_corpus
+from ..data.text import language_model_dataloaders, load_pydoc_char_corpus
 from ..models.vit import VisionTransformer
-from ..models.bert import masked_accuracy, masked_lm_loss, masked_lm_setup
+from ..metrics import masked_accuracy
+from ..nn.losses import masked_lm_loss
+from ..models.bert import masked_lm_setup
 from ..nn.losses import cross_entropy
 from ..recipes import register_recipe
 

@@ -14,8 +14,10 @@ from ..data import DataLoaders
 from ..datasets import load_digits
 from ..learner import Learner
 from ..metrics import accuracy
-from ..models.lenet import LeNet5, frame_digits
-from ..nn.conv import RandomAffine, Sequential
+from ..models.lenet import LeNet5
+from ..data.vision import frame_digits
+from ..data.vision import RandomAffine
+from ..nn.conv import Sequential
 from ..nn.losses import cross_entropy
 from ..recipes import register_recipe
 

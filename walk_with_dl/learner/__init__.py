@@ -721,15 +721,15 @@ class Learner:
         if len(targets) != 1 or not hasattr(preds, "shape"): return
         y0 = targets[0]
         if np.issubdtype(y0.dtype, np.integer) and len(preds.shape) == len(y0.shape) + 1 and preds.shape[-1] > 1:
-            n_classes = preds.shape[-1]
+            num_classes = preds.shape[-1]
             ignore = getattr(self.loss_fn, "ignore_index", None)     # a label the loss skips (e.g. -100)
             for part, d in (("train", self.dls.train), ("valid", self.dls.valid)):
                 if d is None: continue
                 y = np.asarray(spec.split(d.arrays if isinstance(d, DataLoader) else self._first_batch(d))[2][0])
                 if ignore is not None: y = y[y != ignore]
-                if y.size and (y.min() < 0 or y.max() >= n_classes):
-                    bad = np.unique(y[(y < 0) | (y >= n_classes)])[:5].tolist()
-                    raise ValueError(f"{part} labels must be in [0, {n_classes}) for a model with {n_classes} outputs; "
+                if y.size and (y.min() < 0 or y.max() >= num_classes):
+                    bad = np.unique(y[(y < 0) | (y >= num_classes)])[:5].tolist()
+                    raise ValueError(f"{part} labels must be in [0, {num_classes}) for a model with {num_classes} outputs; "
                                      f"found labels {bad}")
 
     # ---- lr_find ------------------------------------------------------------------------------------

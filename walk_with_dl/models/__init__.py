@@ -9,31 +9,23 @@ __all__ = []
 
 # %% ../../nbs/92_models.ipynb #39ba970b
 from .bert import (
-    IGNORE_INDEX, mask_tokens, masked_lm_loss, masked_accuracy, BERT, MaskedWindows,
-    masked_lm_dataloaders, count_baselines, masked_lm_setup, encoder_attention_maps, fill_in)
+    BERT, count_baselines, masked_lm_setup, encoder_attention_maps, fill_in)
 from .forecasting import (
-    seasonal_series, forecast_windows, naive_forecast, seasonal_naive_forecast, RelativeScaler,
-    forecasting_data, RecurrentForecaster)
-from .gpt import (
-    GPT, attention_maps, sample_token)
-from .language import (
-    TokenCorpus, char_corpus, load_pydoc_char_corpus, language_model_windows,
-    RandomOffsetWindows, language_model_dataloaders, BigramLanguageModel, fit_bigram_baseline,
-    bits_per_character, RecurrentLanguageModel, sample_from_logits, generate, complete)
+    naive_forecast, seasonal_naive_forecast, RecurrentForecaster)
+from walk_with_dl.models.gpt import (
+    GPT, attention_maps)
+from walk_with_dl.models.language import (
+    BigramLanguageModel, fit_bigram_baseline, RecurrentLanguageModel, sample_token, generate,
+    complete)
 from walk_with_dl.models.lenet import (
-    LeNet5, frame_digits)
+    LeNet5)
 from walk_with_dl.models.mlp import (
     Perceptron, MLP)
 from .seq2seq import (
     Seq2SeqTransformer, TeacherForcing, greedy_decode)
 from .sequence_classification import (
-    PYDOC_CLASSIFICATION_TOPICS, pydoc_paragraphs, pad_sequences, lengths_from_padding,
     BagOfEmbeddingsClassifier, RecurrentClassifier)
 from .vit import (
     patchify, VisionTransformer)
-from walk_with_dl.models.word2vec import (
-    WORD2VEC_SPECIALS, TEXT8_FILE, TINY_SHAKESPEARE_FILE, WordCorpus, word_corpus,
-    subsample_frequent, skipgram_pairs, cbow_windows, noise_distribution,
-    negative_sampling_loss, NoiseTable, Word2Vec, SkipGram, CBOW, word2vec_dataloaders,
-    cosine_similarities, most_similar, pca_project, read_text8_archive, load_text8,
-    load_tiny_shakespeare)
+from .word2vec import (
+    NoiseTable, Word2Vec, SkipGram, CBOW, cosine_similarities, most_similar, pca_project)

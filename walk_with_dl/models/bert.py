@@ -13,63 +13,15 @@ from ..core import configurable, make_rngs, numpy_rng
 from ..data import DataLoader, DataLoaders
 from ..nn.attention import LearnedPositionalEmbedding, TransformerEncoderBlock
 from ..ops.attention_kernels import padding_mask
-from .language import TokenCorpus, load_pydoc_char_corpus, language_model_windows
+from ..nn.losses import IGNORE_INDEX, masked_lm_loss
+from ..data.text import TokenCorpus, load_pydoc_char_corpus, language_model_windows, masked_lm_dataloaders
 from ..nn.optimizers import adamw_decaying_matrices
 
 # %% auto #0
-__all__ = ['IGNORE_INDEX', 'mask_tokens', 'masked_lm_loss', 'masked_accuracy', 'BERT', 'MaskedWindows', 'masked_lm_dataloaders',
-           'count_baselines', 'masked_lm_setup', 'encoder_attention_maps', 'fill_in']
+__all__ = ['BERT', 'count_baselines', 'masked_lm_setup', 'encoder_attention_maps', 'fill_in']
 
-# %% ../../nbs/45_bert.ipynb #b93fe8ea
-IGNORE_INDEX = -100   # the label of positions that are not predicted
-
-def mask_tokens(tokens, rng: np.random.Generator, vocab_size: int, mask_id: int, special_ids=(),
-                rate: float = 0.15, mask_share: float = 0.8, random_share: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
-    """BERT's masking of integer `tokens` (any shape).
-
-    Args:
-        tokens: integer token ids.
-        rng: a NumPy generator (the randomness of the choice and of the replacements).
-        vocab_size: ids `0 ... vocab_size - 1` are tokens of the text (the `[MASK]` id may lie beyond).
-        mask_id: the id of `[MASK]`.
-        special_ids: ids never chosen and never drawn as random replacements (padding, unknown, ...).
-        rate: the share of (non-special) positions chosen for prediction.
-        mask_share, random_share: of the chosen positions, the shares replaced by `[MASK]` and by a random
-            token; the rest are left unchanged.
-    Returns:
-        `(inputs, labels)`: the corrupted tokens, and the original tokens at chosen positions with
-        `IGNORE_INDEX` elsewhere.
-    """
-    tokens = np.asarray(tokens)
-    if not np.issubdtype(tokens.dtype, np.integer): raise ValueError(f"tokens must be integers, got {tokens.dtype}")
-    if not 0 < rate <= 1: raise ValueError(f"rate must be in (0, 1], got {rate}")
-    if mask_share < 0 or random_share < 0 or mask_share + random_share > 1:
-        raise ValueError(f"mask_share and random_share must be >= 0 with a sum <= 1, got {mask_share}, {random_share}")
-    ordinary = np.setdiff1d(np.arange(vocab_size), np.asarray(special_ids, int))
-    if not len(ordinary): raise ValueError("every token id is special: nothing to draw random replacements from")
-    chosen = (rng.random(tokens.shape) < rate) & ~np.isin(tokens, special_ids)
-    action = rng.random(tokens.shape)
-    to_mask = chosen & (action < mask_share)
-    to_random = chosen & (action >= mask_share) & (action < mask_share + random_share)
-    inputs = tokens.copy()
-    inputs[to_mask] = mask_id
-    inputs[to_random] = rng.choice(ordinary, int(to_random.sum()))
-    return inputs, np.where(chosen, tokens, IGNORE_INDEX).astype(tokens.dtype)
-
-# %% ../../nbs/45_bert.ipynb #4f2a4802
-def masked_lm_loss(logits: jax.Array, labels: jax.Array) -> jax.Array:
-    "Mean cross-entropy of `logits` `(..., vocab)` over the positions whose `labels` are not `IGNORE_INDEX`."
-    keep = labels != IGNORE_INDEX
-    log_probabilities = jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1)
-    picked = jnp.take_along_axis(log_probabilities, jnp.where(keep, labels, 0)[..., None].astype(jnp.int32), -1)[..., 0]
-    return -(picked * keep).sum() / jnp.maximum(keep.sum(), 1)
-
+# %% ../../nbs/45_bert.ipynb #7e9c623b
 masked_lm_loss.ignore_index = IGNORE_INDEX
-
-def masked_accuracy(logits: jax.Array, labels: jax.Array) -> jax.Array:
-    "Share of the chosen positions (labels not `IGNORE_INDEX`) whose most likely token is the original one."
-    keep = labels != IGNORE_INDEX
-    return ((logits.argmax(-1) == labels) & keep).sum() / jnp.maximum(keep.sum(), 1)
 
 # %% ../../nbs/45_bert.ipynb #1853242e
 @configurable
@@ -111,35 +63,6 @@ class BERT(nnx.Module):
         "Logits `(batch, time, vocab_size)` of the original token at every position."
         h = self.head_norm(jax.nn.gelu(self.head_dense(self.encode(tokens, lengths))))
         return self.token_embedding.attend(h) + self.output_bias[...]
-
-# %% ../../nbs/45_bert.ipynb #0906d4da
-class MaskedWindows(DataLoader):
-    """Shuffled windows of a token stream, masked by `mask_tokens` as each batch is drawn.
-
-    The masks of batch `b` of epoch `e` come from `numpy_rng(seed, "mask", e, b)`: new every epoch,
-    the same for the same seed. `arrays` holds the clean windows (twice: inputs and labels).
-    """
-    def __init__(self, ids, length: int, mask_id: int, vocab_size: int, special_ids=(), batch_size: int = 32,
-                 seed: int = 0, **masking):
-        x, _ = language_model_windows(np.asarray(ids), length)
-        super().__init__(x, x, batch_size=batch_size, shuffle=True, drop_last=True, seed=seed)
-        self.mask_id, self.vocab_size, self.special_ids, self.masking = mask_id, vocab_size, tuple(special_ids), masking
-
-    def __iter__(self):
-        order = self.order()
-        for b in range(len(self)):
-            rows = order[b * self.batch_size:(b + 1) * self.batch_size]
-            yield mask_tokens(self.arrays[0][rows], numpy_rng(self.seed, "mask", self.epoch, b), self.vocab_size,
-                              self.mask_id, self.special_ids, **self.masking)
-
-def masked_lm_dataloaders(corpus: TokenCorpus, length: int = 64, batch_size: int = 32, seed: int = 0) -> DataLoaders:
-    "Training windows masked afresh each epoch and validation windows masked once, for a `BERT` with `corpus.vocab_size + 1` ids."
-    mask_id, specials = corpus.vocab_size, corpus.tokenizer.vocabulary.specials
-    special_ids = [corpus.tokenizer.vocabulary.stoi[s] for s in specials]
-    train = MaskedWindows(corpus.train_ids, length, mask_id, corpus.vocab_size, special_ids, batch_size, seed)
-    x_valid, _ = language_model_windows(corpus.valid_ids, length)
-    valid = DataLoader(*mask_tokens(x_valid, numpy_rng(seed, "valid mask"), corpus.vocab_size, mask_id, special_ids), batch_size=64)
-    return DataLoaders(train, valid)
 
 # %% ../../nbs/45_bert.ipynb #8d3261ee
 def count_baselines(corpus: TokenCorpus, valid: DataLoader, smoothing: float = 0.1) -> dict:

@@ -14,55 +14,9 @@ from ..data import DataLoaders
 from ..nn.recurrent import GRU, LSTM
 
 # %% auto #0
-__all__ = ['seasonal_series', 'forecast_windows', 'naive_forecast', 'seasonal_naive_forecast', 'RelativeScaler',
-           'forecasting_data', 'RecurrentForecaster']
+__all__ = ['naive_forecast', 'seasonal_naive_forecast', 'RecurrentForecaster']
 
-# %% ../../nbs/34_time_series.ipynb #df60c5dd
-def seasonal_series(length: int = 4000, trend: float = 0.002, periods=(12, 40), amplitudes=(1.0, 0.6),
-                    phases=(0.0, 1.0), noise_ar: float = 0.7, noise_scale: float = 0.2, seed: int = 0) -> np.ndarray:
-    """A synthetic series: linear trend + sines of the given periods + AR(1) noise.
-
-    Args:
-        length: number of steps.
-        trend: $\\beta$, the slope per step.
-        periods, amplitudes, phases: one sine $a \\sin(2\\pi t / p + \\varphi)$ per period.
-        noise_ar: $\\phi$ of the AR(1) noise (0 for white noise).
-        noise_scale: $\\sigma$ of the noise's innovations.
-        seed: the seed of the noise.
-    Returns:
-        `(length,)` float32.
-    """
-    if not (len(periods) == len(amplitudes) == len(phases)): raise ValueError("periods, amplitudes and phases must have the same length")
-    if not -1 < noise_ar < 1: raise ValueError(f"noise_ar must be in (-1, 1) for a stationary noise, got {noise_ar}")
-    t = np.arange(length, dtype=np.float64)
-    y = trend * t
-    for period, amplitude, phase in zip(periods, amplitudes, phases):
-        y += amplitude * np.sin(2 * np.pi * t / period + phase)
-    innovations = np.random.default_rng(seed).normal(0.0, noise_scale, length)
-    noise = np.zeros(length)
-    for i in range(length):
-        noise[i] = (noise_ar * noise[i - 1] if i else 0.0) + innovations[i]
-    return (y + noise).astype(np.float32)
-
-# %% ../../nbs/34_time_series.ipynb #b986c4ba
-def forecast_windows(series, context: int, horizon: int, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Cut a series into (past, future) windows.
-
-    Args:
-        series: `(time,)` values.
-        context: past steps per window; horizon: future steps to predict.
-        stride: distance between window starts.
-    Returns:
-        `(past, future)`: `(windows, context)` and `(windows, horizon)`, float32.
-    """
-    series = np.asarray(series, np.float32)
-    if series.ndim != 1: raise ValueError(f"series must be 1-D, got shape {series.shape}")
-    if context < 1 or horizon < 1 or stride < 1: raise ValueError("context, horizon and stride must be positive")
-    if len(series) < context + horizon: raise ValueError(f"a series of {len(series)} steps has no window of {context} + {horizon}")
-    starts = np.arange(0, len(series) - context - horizon + 1, stride)
-    windows = series[starts[:, None] + np.arange(context + horizon)]
-    return windows[:, :context], windows[:, context:]
-
+# %% ../../nbs/34_time_series.ipynb #b81f4e80
 def naive_forecast(past, horizon: int) -> np.ndarray:
     "The last value of each window, repeated: `(windows, horizon)`."
     past = np.asarray(past)
@@ -74,39 +28,6 @@ def seasonal_naive_forecast(past, horizon: int, period: int) -> np.ndarray:
     if not horizon <= period <= past.shape[1]:
         raise ValueError(f"need horizon <= period <= context; got horizon {horizon}, period {period}, context {past.shape[1]}")
     return past[:, past.shape[1] - period:past.shape[1] - period + horizon]
-
-# %% ../../nbs/34_time_series.ipynb #81746ca1
-class RelativeScaler:
-    "Express windows relative to their last value, divided by a scale fitted on training windows (and back)."
-    def fit(self, past, future) -> "RelativeScaler":
-        "Fit the scale: the standard deviation of the training futures relative to their last past value."
-        self.scale = float(np.std(np.asarray(future) - np.asarray(past)[:, -1:])) or 1.0
-        return self
-    def transform(self, past, future=None):
-        "`(past, future)` windows → scaled differences from the last past value; `past` becomes `(windows, context, 1)`."
-        last = np.asarray(past)[:, -1:]
-        x = ((np.asarray(past) - last) / self.scale)[..., None].astype(np.float32)
-        return x if future is None else (x, ((np.asarray(future) - last) / self.scale).astype(np.float32))
-    def inverse(self, past, predictions) -> np.ndarray:
-        "Scaled predictions back to values of the series."
-        return np.asarray(predictions) * self.scale + np.asarray(past)[:, -1:]
-
-def forecasting_data(series, context: int = 48, horizon: int = 12, valid_fraction: float = 0.2,
-                     batch_size: int = 64, seed: int = 0):
-    """Split `series` by time, cut windows in each part, scale them relative to their last value.
-
-    Returns:
-        `(dls, scaler, (past_valid, future_valid))`: `DataLoaders` of scaled windows, the fitted
-        `RelativeScaler`, and the raw validation windows to evaluate forecasts in the series' units.
-    """
-    series = np.asarray(series, np.float32)
-    cut = int(round(len(series) * (1 - valid_fraction)))
-    past_train, future_train = forecast_windows(series[:cut], context, horizon)
-    past_valid, future_valid = forecast_windows(series[cut:], context, horizon)
-    scaler = RelativeScaler().fit(past_train, future_train)
-    dls = DataLoaders.from_arrays(*scaler.transform(past_train, future_train), *scaler.transform(past_valid, future_valid),
-                                  batch_size=batch_size, seed=seed)
-    return dls, scaler, (past_valid, future_valid)
 
 # %% ../../nbs/34_time_series.ipynb #c792f293
 class RecurrentForecaster(nnx.Module):

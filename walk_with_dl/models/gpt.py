@@ -12,10 +12,10 @@ import jax, jax.numpy as jnp
 from flax import nnx
 from ..core import configurable
 from ..nn.attention import DecoderCache, KVCache, LearnedPositionalEmbedding, TransformerDecoderBlock, rotary_embedding
-from .language import generate
+from .language import _decode, generate, sample_token
 
 # %% auto #0
-__all__ = ['GPT', 'attention_maps', 'sample_token']
+__all__ = ['GPT', 'attention_maps']
 
 # %% ../../nbs/42_gpt.ipynb #a45b02a7
 @configurable
@@ -112,64 +112,31 @@ def attention_maps(model: GPT, tokens: jax.Array) -> jax.Array:
         x = block(x)
     return jnp.stack(maps)
 
-# %% ../../nbs/42_gpt.ipynb #b7b1f248
-def sample_token(logits: jax.Array, key: jax.Array, temperature=1.0, top_k: int | None = None, top_p=None) -> jax.Array:
-    """Draw token ids from `logits` `(..., vocab)`: greedy at `temperature` 0, else softmax(logits / temperature)
-    restricted to the `top_k` most likely tokens and to the nucleus: the fewest most likely tokens whose probability reaches `top_p`.
-
-    `temperature` and `top_p` may be traced (one compiled generation loop serves them all); `top_k` is static.
-    Returns:
-        int32 ids of shape `logits.shape[:-1]`.
-    """
-    vocab = logits.shape[-1]
-    if isinstance(temperature, (int, float)) and temperature < 0: raise ValueError(f"temperature must be >= 0, got {temperature}")
-    if top_k is not None and not 1 <= top_k <= vocab: raise ValueError(f"top_k must be between 1 and {vocab}, got {top_k}")
-    if isinstance(top_p, (int, float)) and not 0 < top_p <= 1: raise ValueError(f"top_p must be in (0, 1], got {top_p}")
-    logits = jnp.asarray(logits, jnp.float32)
-    greedy = jnp.argmax(logits, -1).astype(jnp.int32)
-    if top_k == 1 or (isinstance(temperature, (int, float)) and temperature == 0): return greedy
-    logits = logits / jnp.where(temperature > 0, temperature, 1.0)
-    if top_k is not None:
-        kth = jax.lax.top_k(logits, top_k)[0][..., -1:]
-        logits = jnp.where(logits < kth, -jnp.inf, logits)
-    if top_p is not None:
-        descending = -jnp.sort(-logits, axis=-1)
-        probabilities = jax.nn.softmax(descending, axis=-1)
-        mass_before = jnp.cumsum(probabilities, axis=-1) - probabilities      # mass of the more likely tokens
-        kept = jnp.sum(mass_before < top_p, axis=-1, keepdims=True)          # >= 1: the most likely always stays
-        threshold = jnp.take_along_axis(descending, kept - 1, axis=-1)
-        logits = jnp.where((logits < threshold) & (top_p < 1), -jnp.inf, logits)
-    drawn = jax.random.categorical(key, logits, axis=-1).astype(jnp.int32)
-    return jnp.where(temperature > 0, drawn, greedy)
-
 # %% ../../nbs/42_gpt.ipynb #66b4f6c2
-@partial(jax.jit, static_argnames=("graphdef", "total", "top_k", "use_cache"))
-def _generation_loop(graphdef, state, prompt, keys, temperature, top_p, *, total: int, top_k, use_cache: bool):
-    "The compiled loop of `generate`: the new tokens `(steps, batch)`."
-    net = nnx.merge(graphdef, state)
-    net.eval()
-    batch, prompt_len = prompt.shape
-    sample = lambda logits, key: sample_token(logits, key, temperature, top_k, top_p)
-    if use_cache:
-        logits, cache = net(prompt, net.init_cache(batch, total))
-        def step(carry, key):
-            logits, cache = carry
-            token = sample(logits, key)
-            logits, cache = net(token[:, None], cache)
-            return (logits[:, -1], cache), token
-        return jax.lax.scan(step, (logits[:, -1], cache), keys)[1]
-    tokens = jnp.zeros((batch, total), jnp.int32).at[:, :prompt_len].set(prompt)
-    def step(tokens, inputs):
-        i, key = inputs
-        logits = jax.lax.dynamic_index_in_dim(net(tokens), prompt_len - 1 + i, axis=1, keepdims=False)
-        token = sample(logits, key)
-        return jax.lax.dynamic_update_index_in_dim(tokens, token, prompt_len + i, axis=1), token
-    return jax.lax.scan(step, tokens, (jnp.arange(len(keys)), keys))[1]
+def _cached_begin(net, prompt, capacity):
+    logits, cache = net(prompt, net.init_cache(prompt.shape[0], capacity))
+    return logits[:, -1], cache
+
+def _cached_advance(net, token, cache):
+    logits, cache = net(token[:, None], cache)
+    return logits[:, -1], cache
+
+def _uncached_begin(net, prompt, capacity):
+    "Without a cache: the carry is the whole sequence so far (a fixed-size buffer) and the position of its last token."
+    tokens = jnp.zeros((prompt.shape[0], capacity), jnp.int32).at[:, :prompt.shape[1]].set(prompt)
+    last = jnp.int32(prompt.shape[1] - 1)
+    return jax.lax.dynamic_index_in_dim(net(tokens), last, axis=1, keepdims=False), (tokens, last)
+
+def _uncached_advance(net, token, carry):
+    tokens, last = carry
+    tokens = jax.lax.dynamic_update_index_in_dim(tokens, token, last + 1, axis=1)
+    return jax.lax.dynamic_index_in_dim(net(tokens), last + 1, axis=1, keepdims=False), (tokens, last + 1)
 
 @generate.register(GPT)
 def _generate_gpt(model: GPT, prompt, n_tokens: int, temperature: float = 1.0, top_k: int | None = None,
                   top_p: float | None = None, seed: int = 0, use_cache: bool = True) -> np.ndarray:
-    """`generate` for a `GPT`: continue `prompt` by `n_tokens` tokens, each drawn by `sample_token` and fed back; one compiled loop.
+    """`generate` for a `GPT`: continue `prompt` by `n_tokens` tokens, each drawn by `sample_token` and fed back, in the
+    language-model chapter's compiled loop.
 
     Args:
         model: a `GPT` (run in evaluation mode: no dropout).
@@ -181,19 +148,8 @@ def _generate_gpt(model: GPT, prompt, n_tokens: int, temperature: float = 1.0, t
     Returns:
         the new tokens `(n_tokens,)` or `(batch, n_tokens)`, int32.
     """
-    prompt = np.asarray(prompt, np.int32)
-    single = prompt.ndim == 1
-    if single: prompt = prompt[None]
-    if prompt.ndim != 2 or prompt.shape[1] < 1: raise ValueError(f"the prompt must be (time,) or (batch, time) with time >= 1, got shape {prompt.shape}")
-    if n_tokens < 1: raise ValueError(f"n_tokens must be positive, got {n_tokens}")
-    total = prompt.shape[1] + n_tokens
-    if total > model.max_len: raise ValueError(f"prompt ({prompt.shape[1]}) + n_tokens ({n_tokens}) exceeds max_len={model.max_len}")
-    if temperature < 0: raise ValueError(f"temperature must be >= 0, got {temperature}")
-    if top_p is not None and not 0 < top_p <= 1: raise ValueError(f"top_p must be in (0, 1], got {top_p}")
-    if top_k is not None and not 1 <= top_k <= model.vocab_size: raise ValueError(f"top_k must be between 1 and {model.vocab_size}, got {top_k}")
-    graphdef, state = nnx.split(model)
-    keys = jax.random.split(jax.random.key(seed), n_tokens)
-    new = _generation_loop(graphdef, state, jnp.asarray(prompt), keys, jnp.float32(temperature),
-                           jnp.float32(1.0 if top_p is None else top_p), total=total, top_k=top_k, use_cache=use_cache)
-    new = np.asarray(new).T                                                 # (batch, new)
-    return new[0] if single else new
+    length = np.shape(prompt)[-1] if np.ndim(prompt) in (1, 2) else 0
+    if length + n_tokens > model.max_len and n_tokens >= 1 and length >= 1:
+        raise ValueError(f"prompt ({length}) + n_tokens ({n_tokens}) exceeds max_len={model.max_len}")
+    begin, advance = (_cached_begin, _cached_advance) if use_cache else (_uncached_begin, _uncached_advance)
+    return _decode(model, prompt, n_tokens, temperature, top_k, top_p, seed, begin, advance, capacity=length + n_tokens)

@@ -6,132 +6,17 @@ Docs: https://walk-with-dl.github.io/walk_with_dl/language_models.html.md"""
 
 # %% ../../nbs/33_language_models.ipynb #e484cb71
 from __future__ import annotations
-import dataclasses, functools, math
+import functools, math
 from collections.abc import Sequence
 import numpy as np
 import jax, jax.numpy as jnp, optax
 from flax import nnx
-from ..core import configurable, numpy_rng
-from ..data import DataLoader, DataLoaders
-from ..text import CharTokenizer, load_pydoc_text
+from ..core import configurable
+from ..data.text import CharTokenizer, TokenCorpus, load_pydoc_text
 from ..nn.recurrent import LSTM, GRU, RNN
 
 # %% auto #0
-__all__ = ['TokenCorpus', 'char_corpus', 'load_pydoc_char_corpus', 'language_model_windows', 'RandomOffsetWindows',
-           'language_model_dataloaders', 'BigramLanguageModel', 'fit_bigram_baseline', 'bits_per_character',
-           'RecurrentLanguageModel', 'sample_from_logits', 'generate', 'complete']
-
-# %% ../../nbs/33_language_models.ipynb #e65e72dd
-@dataclasses.dataclass(frozen=True, eq=False)
-class TokenCorpus:
-    "A tokenized text split by position: `train_ids` (the start) and `valid_ids` (the end), with their tokenizer."
-    tokenizer: CharTokenizer
-    train_ids: np.ndarray
-    valid_ids: np.ndarray
-
-    @property
-    def vocab_size(self) -> int: return len(self.tokenizer)
-
-    def __repr__(self):
-        return (f"TokenCorpus({len(self.train_ids):,} training and {len(self.valid_ids):,} validation tokens, "
-                f"vocabulary {self.vocab_size})")
-
-def char_corpus(text: str, valid_fraction: float = 0.1) -> TokenCorpus:
-    """Split `text` by position and number its characters.
-
-    Args:
-        text: the whole corpus.
-        valid_fraction: the share at the end of `text` held out for validation.
-    Returns:
-        a `TokenCorpus` whose `CharTokenizer` is fitted on the training part only.
-    """
-    if not isinstance(text, str): raise ValueError(f"text must be a string, got {type(text).__name__}")
-    if not 0 < valid_fraction < 1: raise ValueError(f"valid_fraction must be strictly between 0 and 1, got {valid_fraction}")
-    cut = int(round(len(text) * (1 - valid_fraction)))
-    if cut < 2 or len(text) - cut < 2: raise ValueError(f"a text of {len(text)} characters is too short to split")
-    tokenizer = CharTokenizer().fit(text[:cut])
-    return TokenCorpus(tokenizer, np.asarray(tokenizer.encode(text[:cut]), np.int32),
-                       np.asarray(tokenizer.encode(text[cut:]), np.int32))
-
-def load_pydoc_char_corpus(valid_fraction: float = 0.1) -> TokenCorpus:
-    "The bundled pydoc text (`load_pydoc_text`) as a character `TokenCorpus`, its last `valid_fraction` held out."
-    return char_corpus(load_pydoc_text(), valid_fraction)
-
-# %% ../../nbs/33_language_models.ipynb #c9d617f3
-def language_model_windows(ids, length: int, stride: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Cut a token stream into (inputs, targets) windows, targets shifted one token ahead.
-
-    Args:
-        ids: `(n,)` token ids.
-        length: tokens per window.
-        stride: distance between window starts (default `length`: windows that do not overlap).
-    Returns:
-        `(inputs, targets)`, each `(windows, length)` int32, with `targets[:, t] == inputs[:, t + 1]`.
-    """
-    ids = np.asarray(ids)
-    if ids.ndim != 1: raise ValueError(f"ids must be a 1-D token stream, got shape {ids.shape}")
-    if length < 1: raise ValueError(f"length must be positive, got {length}")
-    stride = length if stride is None else stride
-    if stride < 1: raise ValueError(f"stride must be positive, got {stride}")
-    if len(ids) < length + 1: raise ValueError(f"{len(ids)} tokens cannot make a window of {length} + 1")
-    starts = np.arange(0, len(ids) - length, stride)
-    windows = ids[starts[:, None] + np.arange(length + 1)].astype(np.int32)
-    return windows[:, :-1], windows[:, 1:]
-
-class RandomOffsetWindows(DataLoader):
-    """Shuffled batches of training windows of a token stream, cut at a new random offset every epoch.
-
-    Windows cut at `0, L, 2L, ...` are the same every epoch: the same characters always start a window
-    (predicted with no context) and no window ever spans a cut. Shifting all the cuts by an offset
-    `0 <= offset < length`, drawn from `seed` and the epoch, shows other windows of the text every epoch,
-    with the same number of windows and steps. `arrays` holds the windows at offset 0.
-
-    Args:
-        ids: `(n,)` token ids.
-        length: tokens per window.
-        batch_size: windows per batch (the last incomplete batch is dropped).
-        seed: the seed of the offsets and of the shuffle.
-    """
-    def __init__(self, ids, length: int, batch_size: int = 32, seed: int = 0):
-        ids = np.asarray(ids)
-        if len(ids) < 2 * length + 1: raise ValueError(f"{len(ids)} tokens are too few for windows of {length} at every offset")
-        x, y = language_model_windows(ids[:len(ids) - length], length)      # as many windows as fit at every offset
-        super().__init__(x, y, batch_size=batch_size, shuffle=True, drop_last=True, seed=seed)
-        self.ids, self.length = ids, length
-
-    def offset(self, epoch: int | None = None) -> int:
-        "Where the windows of `epoch` (the current one by default) start."
-        return int(numpy_rng(self.seed, "offset", self.epoch if epoch is None else epoch).integers(self.length))
-
-    def windows(self, epoch: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        "The `(inputs, targets)` windows of `epoch`, in text order."
-        start = self.offset(epoch)
-        return language_model_windows(self.ids[start:start + self.n * self.length + 1], self.length)
-
-    def __iter__(self):
-        x, y, order = *self.windows(), self.order()
-        for b in range(len(self)):
-            rows = order[b * self.batch_size:(b + 1) * self.batch_size]
-            yield x[rows], y[rows]
-
-def language_model_dataloaders(corpus: TokenCorpus, sequence_length: int = 64, batch_size: int = 32,
-                               valid_sequence_length: int = 256, seed: int = 0, random_offsets: bool = False) -> DataLoaders:
-    """Training windows (shuffled each epoch) and validation windows of a `TokenCorpus`.
-
-    Args:
-        sequence_length: tokens per training window (how far back gradients reach).
-        batch_size: training windows per batch (validation batches hold 64 windows).
-        valid_sequence_length: tokens per validation window; longer windows give the model more context.
-        seed: the seed of the training shuffle (and of the offsets).
-        random_offsets: cut the training windows at a new random offset every epoch (`RandomOffsetWindows`)
-            instead of at the same places.
-    """
-    x_valid, y_valid = language_model_windows(corpus.valid_ids, valid_sequence_length)
-    if random_offsets: train = RandomOffsetWindows(corpus.train_ids, sequence_length, batch_size, seed)
-    else:
-        x_train, y_train = language_model_windows(corpus.train_ids, sequence_length)
-        train = DataLoader(x_train, y_train, batch_size=batch_size, shuffle=True, drop_last=True, seed=seed)
-    return DataLoaders(train, DataLoader(x_valid, y_valid, batch_size=64))
+__all__ = ['BigramLanguageModel', 'fit_bigram_baseline', 'RecurrentLanguageModel', 'sample_token', 'generate', 'complete']
 
 # %% ../../nbs/33_language_models.ipynb #45339d28
 class BigramLanguageModel:
@@ -206,12 +91,6 @@ def fit_bigram_baseline(corpus: TokenCorpus, inputs, targets,
     cross_entropy, _, model = min(scored, key=lambda s: s[:2])
     return model, cross_entropy
 
-def bits_per_character(predictions, targets) -> jax.Array:
-    "Mean cross-entropy of logits `(..., vocab)` against ids `(...)` in bits (a metric for the `Learner`)."
-    log_probabilities = jax.nn.log_softmax(jnp.asarray(predictions, jnp.float32), -1)
-    chosen = jnp.take_along_axis(log_probabilities, jnp.asarray(targets)[..., None].astype(jnp.int32), -1)
-    return -jnp.mean(chosen) / math.log(2)
-
 # %% ../../nbs/33_language_models.ipynb #1c943bcd
 _CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
 
@@ -255,81 +134,105 @@ class RecurrentLanguageModel(nnx.Module):
         return (logits, final_state) if return_state else logits
 
 # %% ../../nbs/33_language_models.ipynb #6b736a62
-def sample_from_logits(logits, key, temperature: float = 1.0, top_k: int | None = None) -> jax.Array:
-    """Draw token ids from logits `(..., vocab)` with a temperature and an optional top-k cut.
+def sample_token(logits: jax.Array, key: jax.Array, temperature=1.0, top_k: int | None = None, top_p=None) -> jax.Array:
+    """Draw token ids from `logits` `(..., vocab)`: greedy at `temperature` 0, else softmax(logits / temperature)
+    restricted to the `top_k` most likely tokens and to the nucleus: the fewest most likely tokens whose probability reaches `top_p`.
 
     Args:
         logits: `(..., vocab)` unnormalised log-probabilities.
         key: a JAX PRNG key.
-        temperature: divides the logits; 0 means greedy (arg-max).
-        top_k: sample only among the `top_k` largest logits (None: all of them).
+        temperature: divides the logits; 0 means greedy (arg-max). May be traced.
+        top_k: sample only among the `top_k` largest logits (None: all of them). Static.
+        top_p: sample only in the nucleus of probability `top_p` (None or 1: no cut). May be traced.
     Returns:
         `(...)` int32 token ids.
     """
-    vocab = logits.shape[-1]
-    _check_sampling(temperature, top_k, vocab)
-    if temperature == 0 or top_k == 1: return jnp.argmax(logits, -1).astype(jnp.int32)
-    return _draw(logits, key, temperature, top_k)
+    _check_sampling(temperature, top_k, top_p, logits.shape[-1])
+    logits = jnp.asarray(logits, jnp.float32)
+    greedy = jnp.argmax(logits, -1).astype(jnp.int32)
+    if top_k == 1 or (isinstance(temperature, (int, float)) and temperature == 0): return greedy
+    logits = logits / jnp.where(temperature > 0, temperature, 1.0)
+    if top_k is not None and top_k < logits.shape[-1]:
+        kth = jax.lax.top_k(logits, top_k)[0][..., -1:]
+        logits = jnp.where(logits < kth, -jnp.inf, logits)
+    if top_p is not None:
+        descending = -jnp.sort(-logits, axis=-1)
+        probabilities = jax.nn.softmax(descending, axis=-1)
+        mass_before = jnp.cumsum(probabilities, axis=-1) - probabilities      # mass of the more likely tokens
+        kept = jnp.sum(mass_before < top_p, axis=-1, keepdims=True)          # >= 1: the most likely always stays
+        threshold = jnp.take_along_axis(descending, kept - 1, axis=-1)
+        logits = jnp.where((logits < threshold) & (top_p < 1), -jnp.inf, logits)
+    drawn = jax.random.categorical(key, logits, axis=-1).astype(jnp.int32)
+    return jnp.where(temperature > 0, drawn, greedy)
 
-def _check_sampling(temperature, top_k, vocab):
-    if not isinstance(temperature, jax.core.Tracer) and not temperature >= 0:
+def _check_sampling(temperature, top_k, top_p, vocab):
+    if isinstance(temperature, (int, float, np.number)) and not temperature >= 0:
         raise ValueError(f"temperature must be >= 0, got {temperature}")
     if top_k is not None and not (isinstance(top_k, (int, np.integer)) and 1 <= top_k <= vocab):
         raise ValueError(f"top_k must be an integer in [1, {vocab}] or None, got {top_k!r}")
-
-def _draw(logits, key, temperature, top_k):
-    if top_k is None or top_k == logits.shape[-1]:
-        return jax.random.categorical(key, logits / temperature).astype(jnp.int32)
-    values, indices = jax.lax.top_k(logits, top_k)          # (..., k), largest first
-    choice = jax.random.categorical(key, values / temperature)
-    return jnp.take_along_axis(indices, choice[..., None], -1)[..., 0].astype(jnp.int32)
+    if isinstance(top_p, (int, float, np.number)) and not 0 < top_p <= 1:
+        raise ValueError(f"top_p must be in (0, 1] or None, got {top_p}")
 
 # %% ../../nbs/33_language_models.ipynb #e3393263
-@functools.partial(jax.jit, static_argnames=("graphdef", "n_tokens", "top_k", "greedy"))
-def _generate(graphdef, state, prompt, key, temperature, n_tokens, top_k, greedy):
+@functools.partial(jax.jit, static_argnames=("graphdef", "top_k", "capacity", "begin", "advance"))
+def _sampling_loop(graphdef, state, prompt, keys, temperature, top_p, *, top_k, capacity: int, begin, advance):
+    """The one compiled decoding loop of every `generate`: `begin(model, prompt, capacity) -> (logits of the next token, carry)`,
+    then for each key: draw a token with `sample_token`, `advance(model, token, carry) -> (logits, carry)`. Returns `(batch, steps)`."""
     model = nnx.merge(graphdef, state)
-    logits, carry = model(prompt, return_state=True)
-    def step(loop, step_key):
-        last, carry = loop
-        token = jnp.argmax(last, -1).astype(jnp.int32) if greedy else _draw(last, step_key, temperature, top_k)
-        logits, carry = model(token[:, None], carry, return_state=True)
-        return (logits[:, 0], carry), token
-    _, tokens = jax.lax.scan(step, (logits[:, -1], carry), jax.random.split(key, n_tokens))
+    model.eval()
+    def step(loop, key):
+        logits, carry = loop
+        token = sample_token(logits, key, temperature, top_k, top_p)
+        return advance(model, token, carry), token
+    _, tokens = jax.lax.scan(step, begin(model, prompt, capacity), keys)
     return tokens.T
 
-@functools.singledispatch
-def generate(model: nnx.Module, prompt, n_tokens: int, temperature: float = 1.0,
-             top_k: int | None = None, seed: int = 0) -> np.ndarray:
-    """Continue `prompt` by sampling `n_tokens` tokens, one at a time, from a language model.
-
-    Dispatches on the model's class: this default serves recurrent models such as `RecurrentLanguageModel`;
-    other chapters register theirs (the GPT's adds `top_p` and `use_cache`).
-
-    Args:
-        model: the language model (here any module mapping `(tokens, state, return_state=True)` to `(logits, state)`).
-        prompt: `(time,)` or `(batch, time)` token ids, at least one.
-        n_tokens: how many tokens to generate.
-        temperature: 0 for greedy decoding, < 1 sharper, > 1 flatter.
-        top_k: sample only among the `top_k` most likely tokens.
-        seed: the seed of the draws (the same seed gives the same text).
-    Returns:
-        the new token ids, `(n_tokens,)` or `(batch, n_tokens)` like `prompt`.
-    """
+def _decode(model, prompt, n_tokens, temperature, top_k, top_p, seed, begin, advance, capacity=0) -> np.ndarray:
+    "Check the arguments of a `generate` and run `_sampling_loop`; `(n_tokens,)` or `(batch, n_tokens)` like `prompt`."
     prompt = np.asarray(prompt)
     single = prompt.ndim == 1
     if single: prompt = prompt[None]
     if prompt.ndim != 2 or prompt.shape[1] < 1: raise ValueError(f"prompt must be (time,) or (batch, time) with time >= 1, got {prompt.shape}")
     if not np.issubdtype(prompt.dtype, np.integer): raise ValueError(f"prompt must hold integer token ids, got {prompt.dtype}")
     if n_tokens < 1: raise ValueError(f"n_tokens must be positive, got {n_tokens}")
-    _check_sampling(temperature, top_k, model.vocab_size)
+    _check_sampling(temperature, top_k, top_p, model.vocab_size)
+    if top_k == 1: temperature = 0.0                                       # greedy
+    top_k = None if top_k is None else int(top_k)
     graphdef, state = nnx.split(model)
-    greedy = temperature == 0 or top_k == 1
-    top_k = None if greedy or top_k is None else int(top_k)     # one compilation per distinct static setting
-    tokens = _generate(graphdef, state, jnp.asarray(prompt, jnp.int32), jax.random.key(seed), jnp.float32(max(temperature, 1e-30)),
-                       int(n_tokens), top_k, greedy)
+    tokens = _sampling_loop(graphdef, state, jnp.asarray(prompt, jnp.int32), jax.random.split(jax.random.key(seed), n_tokens),
+                            jnp.float32(temperature), jnp.float32(1.0 if top_p is None else top_p),
+                            top_k=top_k, capacity=int(capacity), begin=begin, advance=advance)
     tokens = np.asarray(tokens)
     return tokens[0] if single else tokens
 
+def _recurrent_begin(model, prompt, capacity):
+    logits, carry = model(prompt, return_state=True)
+    return logits[:, -1], carry
+
+def _recurrent_advance(model, token, carry):
+    logits, carry = model(token[:, None], carry, return_state=True)
+    return logits[:, 0], carry
+
+@functools.singledispatch
+def generate(model: nnx.Module, prompt, n_tokens: int, temperature: float = 1.0,
+             top_k: int | None = None, top_p: float | None = None, seed: int = 0) -> np.ndarray:
+    """Continue `prompt` by sampling `n_tokens` tokens, one at a time, from a language model.
+
+    Dispatches on the model's class: this default serves recurrent models such as `RecurrentLanguageModel`;
+    other chapters register theirs (the GPT's adds `use_cache`). All run the same compiled loop.
+
+    Args:
+        model: the language model (here any module mapping `(tokens, state, return_state=True)` to `(logits, state)`).
+        prompt: `(time,)` or `(batch, time)` token ids, at least one.
+        n_tokens: how many tokens to generate.
+        temperature: 0 for greedy decoding, < 1 sharper, > 1 flatter.
+        top_k, top_p: sample only among the `top_k` most likely tokens / in the nucleus of probability `top_p` (`sample_token`).
+        seed: the seed of the draws (the same seed gives the same text).
+    Returns:
+        the new token ids, `(n_tokens,)` or `(batch, n_tokens)` like `prompt`.
+    """
+    return _decode(model, prompt, n_tokens, temperature, top_k, top_p, seed, _recurrent_begin, _recurrent_advance)
+
 def complete(model: nnx.Module, tokenizer, prompt: str, n_characters: int = 200, **kwargs) -> str:
-    "Text continuing the string `prompt`, from any model `generate` serves (its keyword arguments: temperature, top_k, seed, ...)."
+    "Text continuing the string `prompt`, from any model `generate` serves (its keyword arguments: temperature, top_k, top_p, seed, ...)."
     return tokenizer.decode(generate(model, tokenizer.encode(prompt), n_characters, **kwargs))

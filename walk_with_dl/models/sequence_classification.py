@@ -12,98 +12,42 @@ import numpy as np
 import jax, jax.numpy as jnp
 from flax import nnx
 from ..nn.recurrent import GRU, LSTM
-from ..text import load_pydoc_topics
+from ..data.text import lengths_from_padding, load_pydoc_topics
 
 # %% auto #0
-__all__ = ['PYDOC_CLASSIFICATION_TOPICS', 'pydoc_paragraphs', 'pad_sequences', 'lengths_from_padding',
-           'BagOfEmbeddingsClassifier', 'RecurrentClassifier']
-
-# %% ../../nbs/35_sequence_classification.ipynb #9edf457b
-PYDOC_CLASSIFICATION_TOPICS = ("compound", "types", "string-methods", "debugger", "specialnames", "typesseq",
-                               "typesmapping", "formatstrings")
-
-def pydoc_paragraphs(topics: Sequence[str] = PYDOC_CLASSIFICATION_TOPICS, min_words: int = 8) -> tuple[list[str], np.ndarray]:
-    """Paragraphs of CPython's help pages labelled by the page they come from.
-
-    Args:
-        topics: the pages (keys of `load_pydoc_topics`), one class each, in label order.
-        min_words: skip paragraphs with fewer words (headings, one-line code).
-    Returns:
-        `(paragraphs, labels)`: texts, and int32 labels indexing `topics`. A paragraph that occurs
-        on several pages (any page, not only those in `topics`) is left out.
-    """
-    pages = load_pydoc_topics()
-    unknown = [t for t in topics if t not in pages]
-    if unknown: raise ValueError(f"unknown pydoc topics {unknown}; see load_pydoc_topics() for the names")
-    where = collections.defaultdict(set)
-    for name, text in pages.items():
-        for paragraph in re.split(r"\n\s*\n", text):
-            paragraph = paragraph.strip()
-            if len(paragraph.split()) >= min_words: where[paragraph].add(name)
-    texts, labels = [], []
-    for paragraph, names in where.items():
-        if len(names) == 1 and (name := next(iter(names))) in topics:
-            texts.append(paragraph); labels.append(topics.index(name))
-    return texts, np.asarray(labels, np.int32)
-
-# %% ../../nbs/35_sequence_classification.ipynb #dd3bf2b2
-def pad_sequences(sequences: Sequence[Sequence[int]], max_length: int | None = None, pad_id: int = 0,
-                  length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Right-pad (and cut) id sequences into one array.
-
-    Args:
-        sequences: lists of token ids, each non-empty.
-        max_length: cut longer sequences to their first `max_length` ids.
-        pad_id: the id that fills the rest (it must not occur in the sequences).
-        length: the width of the result (default: the longest sequence after cutting).
-    Returns:
-        `(ids, lengths)`: `(n, length)` int32 ids and `(n,)` int32 lengths.
-    """
-    cut = [list(s)[:max_length] if max_length is not None else list(s) for s in sequences]
-    if any(len(s) == 0 for s in cut): raise ValueError("every sequence needs at least one token")
-    if any(pad_id in s for s in cut): raise ValueError(f"the padding id {pad_id} occurs inside a sequence")
-    lengths = np.asarray([len(s) for s in cut], np.int32)
-    width = int(lengths.max()) if length is None else length
-    if width < lengths.max(): raise ValueError(f"length {width} is shorter than the longest sequence ({lengths.max()})")
-    ids = np.full((len(cut), width), pad_id, np.int32)
-    for row, s in zip(ids, cut): row[:len(s)] = s
-    return ids, lengths
-
-def lengths_from_padding(ids, pad_id: int = 0) -> jax.Array:
-    "`(batch,)` lengths of right-padded `(batch, time)` ids: the count of non-padding ids (at least 1)."
-    return jnp.maximum(jnp.sum(ids != pad_id, axis=1), 1)
+__all__ = ['BagOfEmbeddingsClassifier', 'RecurrentClassifier']
 
 # %% ../../nbs/35_sequence_classification.ipynb #24ac8e2b
 class BagOfEmbeddingsClassifier(nnx.Module):
-    """Mean of the token embeddings (padding left out) → linear layer: logits `(batch, n_classes)`.
+    """Mean of the token embeddings (padding left out) → linear layer: logits `(batch, num_classes)`.
 
     Args:
         vocab_size, embedding_size: the embedding table.
-        n_classes: number of labels.
+        num_classes: number of labels.
         pad_id: the padding id, ignored in the mean.
         dropout: rate on the mean embedding while training.
         rngs: `params` (and `dropout`) streams.
     """
-    def __init__(self, vocab_size: int, embedding_size: int, n_classes: int, pad_id: int = 0, dropout: float = 0.0,
+    def __init__(self, vocab_size: int, embedding_size: int, num_classes: int, pad_id: int = 0, dropout: float = 0.0,
                  *, rngs: nnx.Rngs):
         self.pad_id = pad_id
         self.embedding = nnx.Embed(vocab_size, embedding_size, rngs=rngs)
         self.dropout = nnx.Dropout(dropout, rngs=rngs)
-        self.head = nnx.Linear(embedding_size, n_classes, rngs=rngs)
+        self.head = nnx.Linear(embedding_size, num_classes, rngs=rngs)
 
     def __call__(self, ids):
-        "`ids`: `(batch, time)` right-padded token ids → logits `(batch, n_classes)`."
+        "`ids`: `(batch, time)` right-padded token ids → logits `(batch, num_classes)`."
         present = (ids != self.pad_id)[..., None].astype(jnp.float32)
         mean = jnp.sum(self.embedding(ids) * present, 1) / jnp.maximum(jnp.sum(present, 1), 1.0)
         return self.head(self.dropout(mean))
 
 class RecurrentClassifier(nnx.Module):
-    """Embedding → LSTM (or GRU) over the real tokens → pooled outputs or final state(s) → linear layer: logits `(batch, n_classes)`.
+    """Embedding → LSTM (or GRU) over the real tokens → pooled outputs or final state(s) → linear layer: logits `(batch, num_classes)`.
 
     Args:
         vocab_size, embedding_size: the embedding table.
         hidden_size: features of the recurrent state.
-        n_classes: number of labels.
+        num_classes: number of labels.
         num_layers: stacked recurrent layers.
         bidirectional: also read backwards; the two final states are concatenated.
         cell: 'lstm' or 'gru'.
@@ -112,7 +56,7 @@ class RecurrentClassifier(nnx.Module):
         dropout: rate on the final state while training.
         rngs: `params` (and `dropout`) streams.
     """
-    def __init__(self, vocab_size: int, embedding_size: int, hidden_size: int, n_classes: int, num_layers: int = 1,
+    def __init__(self, vocab_size: int, embedding_size: int, hidden_size: int, num_classes: int, num_layers: int = 1,
                  bidirectional: bool = False, cell: str = "lstm", pooling: str = "last", pad_id: int = 0,
                  dropout: float = 0.0, *, rngs: nnx.Rngs):
         if cell not in ("lstm", "gru"): raise ValueError(f"cell must be 'lstm' or 'gru', got {cell!r}")
@@ -122,10 +66,10 @@ class RecurrentClassifier(nnx.Module):
         self.recurrent = (LSTM if cell == "lstm" else GRU)(embedding_size, hidden_size, num_layers,
                                                            bidirectional=bidirectional, rngs=rngs)
         self.dropout = nnx.Dropout(dropout, rngs=rngs)
-        self.head = nnx.Linear(hidden_size * (2 if bidirectional else 1), n_classes, rngs=rngs)
+        self.head = nnx.Linear(hidden_size * (2 if bidirectional else 1), num_classes, rngs=rngs)
 
     def __call__(self, ids):
-        "`ids`: `(batch, time)` right-padded token ids → logits `(batch, n_classes)`."
+        "`ids`: `(batch, time)` right-padded token ids → logits `(batch, num_classes)`."
         lengths = lengths_from_padding(ids, self.pad_id)
         outputs, state = self.recurrent(self.embedding(ids), lengths=lengths)
         if self.pooling == "last":

@@ -6,119 +6,16 @@ Docs: https://walk-with-dl.github.io/walk_with_dl/word2vec.html.md"""
 
 # %% ../../nbs/32_word2vec.ipynb #03eaa32d
 from __future__ import annotations
-import dataclasses, io, zipfile
 from collections.abc import Sequence
-from pathlib import Path
 import numpy as np
 import jax, jax.numpy as jnp
 from flax import nnx
-from ..data import DataLoaders
-from ..datasets import RemoteFile, default_cache_dir, download_file
-from ..text import Vocabulary, WordTokenizer
+from ..data.text import WORD2VEC_SPECIALS
 
 # %% auto #0
-__all__ = ['WORD2VEC_SPECIALS', 'TEXT8_FILE', 'TINY_SHAKESPEARE_FILE', 'WordCorpus', 'word_corpus', 'subsample_frequent',
-           'skipgram_pairs', 'cbow_windows', 'noise_distribution', 'negative_sampling_loss', 'NoiseTable', 'Word2Vec',
-           'SkipGram', 'CBOW', 'word2vec_dataloaders', 'cosine_similarities', 'most_similar', 'pca_project',
-           'read_text8_archive', 'load_text8', 'load_tiny_shakespeare']
+__all__ = ['NoiseTable', 'Word2Vec', 'SkipGram', 'CBOW', 'cosine_similarities', 'most_similar', 'pca_project']
 
-# %% ../../nbs/32_word2vec.ipynb #8664fce3
-@dataclasses.dataclass(frozen=True, eq=False)
-class WordCorpus:
-    "Word ids of a text split by position, without unknown words: `train_ids`, `valid_ids`, their tokenizer and training counts."
-    tokenizer: WordTokenizer
-    train_ids: np.ndarray
-    valid_ids: np.ndarray
-
-    @property
-    def vocabulary(self) -> Vocabulary: return self.tokenizer.vocabulary
-    @property
-    def vocab_size(self) -> int: return len(self.tokenizer)
-    @property
-    def counts(self) -> np.ndarray:
-        "`(vocab_size,)`: how often each id occurs in the training part (0 for the special tokens)."
-        return np.bincount(self.train_ids, minlength=self.vocab_size)
-
-    def __repr__(self):
-        return (f"WordCorpus({len(self.train_ids):,} training and {len(self.valid_ids):,} validation words, "
-                f"vocabulary {self.vocab_size})")
-
-WORD2VEC_SPECIALS = ("<pad>", "<unk>")
-
-def word_corpus(text: str, min_count: int = 5, valid_fraction: float = 0.1, token_pattern: str = r"[a-z]+") -> WordCorpus:
-    """Lowercased words of `text`, split by position, with a vocabulary of the training part's frequent words.
-
-    Args:
-        text: the whole corpus.
-        min_count: keep words seen at least this many times in the training part.
-        valid_fraction: the share at the end of `text` held out (0 for none).
-        token_pattern: what a word is, matched on the lowercased text.
-    Returns:
-        a `WordCorpus`; ids 0 and 1 are `<pad>` and `<unk>`, and unknown words are left out of the id streams.
-    """
-    if not isinstance(text, str): raise ValueError(f"text must be a string, got {type(text).__name__}")
-    if not 0 <= valid_fraction < 1: raise ValueError(f"valid_fraction must be in [0, 1), got {valid_fraction}")
-    cut = int(round(len(text) * (1 - valid_fraction)))
-    tokenizer = WordTokenizer(token_pattern=token_pattern).fit(text[:cut], min_freq=min_count, specials=WORD2VEC_SPECIALS)
-    if len(tokenizer) <= len(WORD2VEC_SPECIALS): raise ValueError(f"no word occurs {min_count} times: lower min_count")
-    def known(part):
-        ids = np.asarray(tokenizer.encode(part), np.int32)
-        return ids[ids >= len(WORD2VEC_SPECIALS)]
-    return WordCorpus(tokenizer, known(text[:cut]), known(text[cut:]))
-
-# %% ../../nbs/32_word2vec.ipynb #38146da4
-def subsample_frequent(ids, counts, threshold: float = 1e-3, seed: int = 0) -> np.ndarray:
-    """Drop occurrences of frequent words at random, keeping each with probability $\\min(1, \\sqrt{t/f} + t/f)$.
-
-    Args:
-        ids: `(n,)` word ids.
-        counts: `(vocab,)` corpus counts that define each word's frequency $f$.
-        threshold: $t$; 0 keeps everything.
-        seed: the seed of the draw.
-    """
-    ids, counts = np.asarray(ids), np.asarray(counts, np.float64)
-    if threshold <= 0: return ids
-    frequency = counts[ids] / counts.sum()
-    ratio = threshold / np.maximum(frequency, 1e-300)
-    keep = np.random.default_rng(seed).random(len(ids)) < np.minimum(1.0, np.sqrt(ratio) + ratio)
-    return ids[keep]
-
-# %% ../../nbs/32_word2vec.ipynb #b0c35b97
-def skipgram_pairs(ids, window: int = 3) -> np.ndarray:
-    "`(pairs, 2)` int32 rows `[centre, context]` for every context word within `window` of each centre word."
-    ids = np.asarray(ids, np.int32)
-    if window < 1: raise ValueError(f"window must be >= 1, got {window}")
-    pairs = [np.stack(pair, 1) for offset in range(1, min(window, len(ids) - 1) + 1)
-             for pair in ((ids[:-offset], ids[offset:]), (ids[offset:], ids[:-offset]))]
-    return np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int32)
-
-def cbow_windows(ids, window: int = 3, pad_id: int = 0) -> np.ndarray:
-    "`(words, 2 * window + 1)` int32 rows: the `2 * window` context ids (`pad_id` beyond the text's ends), then the centre id."
-    ids = np.asarray(ids, np.int32)
-    if window < 1: raise ValueError(f"window must be >= 1, got {window}")
-    padded = np.concatenate([np.full(window, pad_id, np.int32), ids, np.full(window, pad_id, np.int32)])
-    offsets = np.concatenate([np.arange(window), np.arange(window + 1, 2 * window + 1)])
-    return np.concatenate([padded[np.arange(len(ids))[:, None] + offsets], ids[:, None]], 1)
-
-# %% ../../nbs/32_word2vec.ipynb #0e27e2c9
-def noise_distribution(counts, power: float = 0.75) -> np.ndarray:
-    "Word2vec's noise distribution $P(w) \\propto \\text{count}(w)^{power}$ over ids (zero counts never drawn)."
-    weights = np.asarray(counts, np.float64) ** power * (np.asarray(counts) > 0)
-    if not weights.sum() > 0: raise ValueError("counts must contain a positive count")
-    return weights / weights.sum()
-
-def negative_sampling_loss(scores, targets) -> jax.Array:
-    """Mean negative-sampling loss $-\\log\\sigma(s_{true}) - \\sum_{j \\ne true} \\log\\sigma(-s_j)$.
-
-    Args:
-        scores: `(batch, 1 + negatives)` scores $u^\\top v$ of the candidate words.
-        targets: `(batch,)` the column of the true word (0 for the models here).
-    """
-    scores = jnp.asarray(scores)
-    if scores.ndim != 2: raise ValueError(f"scores must be (batch, candidates), got shape {scores.shape}")
-    is_true = jax.nn.one_hot(jnp.asarray(targets), scores.shape[-1], dtype=scores.dtype)
-    return -jnp.mean(jnp.sum(jax.nn.log_sigmoid(jnp.where(is_true > 0, scores, -scores)), -1))
-
+# %% ../../nbs/32_word2vec.ipynb #b5f688c3
 class NoiseTable(nnx.Variable):
     "The cumulative noise distribution a `Word2Vec` model draws negatives from (state, not trained)."
 
@@ -185,23 +82,6 @@ class CBOW(Word2Vec):
         total = jnp.sum(self.input_embeddings[...][context] * present, 1)
         return total / jnp.maximum(jnp.sum(present, 1), 1.0)
 
-# %% ../../nbs/32_word2vec.ipynb #a8d67991
-def word2vec_dataloaders(corpus: WordCorpus, kind: str = "skipgram", window: int = 3, subsample: float = 1e-3,
-                         batch_size: int = 512, seed: int = 0):
-    """`DataLoaders` of word2vec examples: training examples from the subsampled training words, validation from all held-out words.
-
-    Args:
-        kind: 'skipgram' (`[centre, context]` pairs) or 'cbow' (context window, then centre).
-        window: context words on each side.
-        subsample: the threshold $t$ of `subsample_frequent` (0 for none).
-    """
-    if kind not in ("skipgram", "cbow"): raise ValueError(f"kind must be 'skipgram' or 'cbow', got {kind!r}")
-    make = skipgram_pairs if kind == "skipgram" else cbow_windows
-    train = make(subsample_frequent(corpus.train_ids, corpus.counts, subsample, seed), window)
-    valid = make(corpus.valid_ids, window)
-    return DataLoaders.from_arrays(train, np.zeros(len(train), np.int32), valid, np.zeros(len(valid), np.int32),
-                                   batch_size=batch_size, seed=seed)
-
 # %% ../../nbs/32_word2vec.ipynb #63b1f9e7
 def cosine_similarities(embeddings, query) -> np.ndarray:
     "Cosine similarity of the vector(s) `query` `(d,)` or `(n, d)` with every row of `embeddings` `(vocab, d)`."
@@ -238,46 +118,3 @@ def pca_project(vectors, n_components: int = 2) -> np.ndarray:
     centred = vectors - vectors.mean(0)
     _, _, axes = np.linalg.svd(centred, full_matrices=False)
     return centred @ axes[:n_components].T
-
-# %% ../../nbs/32_word2vec.ipynb #586b46d1
-TEXT8_FILE = RemoteFile("text8.zip", "a6640522afe85d1963ad56c05b0ede0a0c000dddc9671758a6cc09b7a38e5232", 31344016,
-                        ("http://mattmahoney.net/dc/", "https://mattmahoney.net/dc/"))
-TINY_SHAKESPEARE_FILE = RemoteFile(
-    "input.txt", "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed", 1115394,
-    ("https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/",))
-
-def _remote(remote: RemoteFile, checksums: dict | None) -> RemoteFile:
-    "`remote` with its SHA-256 replaced from `checksums` (by file name), for another build of the file or a test."
-    if checksums and remote.name in checksums: return dataclasses.replace(remote, sha256=checksums[remote.name], size=None)
-    return remote
-
-def read_text8_archive(path) -> str:
-    "The text of a `text8.zip` archive: one line of lowercase words separated by single spaces (checked)."
-    with zipfile.ZipFile(path) as archive:
-        if "text8" not in archive.namelist():
-            raise ValueError(f"{path} is not the text8 archive: it holds {archive.namelist()[:5]}, not 'text8'")
-        data = archive.read("text8")
-    if data.translate(None, b"abcdefghijklmnopqrstuvwxyz "):
-        raise ValueError(f"{path}: text8 should hold only lowercase letters and spaces")
-    return data.decode("ascii")
-
-def load_text8(cache_dir=None, base_url=None, checksums: dict | None = None, quiet: bool = False) -> str:
-    """The text8 corpus (100,000,000 characters of cleaned English Wikipedia), downloaded once and verified.
-
-    Args:
-        cache_dir: download folder (default `$WWDL_DATA` or `~/.cache/walk_with_dl`); the file goes in `text8/`.
-        base_url: a URL (or list) serving `text8.zip` instead of the official site (e.g. `file://` for tests).
-        checksums: `{"text8.zip": sha256}` overriding the published value.
-        quiet: print nothing while downloading.
-    Returns:
-        the text: lowercase words separated by single spaces.
-    """
-    directory = Path(cache_dir or default_cache_dir()) / "text8"
-    return read_text8_archive(download_file(_remote(TEXT8_FILE, checksums), directory, base_url, quiet=quiet))
-
-def load_tiny_shakespeare(cache_dir=None, base_url=None, checksums: dict | None = None, quiet: bool = False) -> str:
-    "Tiny Shakespeare (1,115,394 characters), downloaded once into `tiny_shakespeare/` of the cache and verified; arguments as `load_text8`."
-    directory = Path(cache_dir or default_cache_dir()) / "tiny_shakespeare"
-    path = download_file(_remote(TINY_SHAKESPEARE_FILE, checksums), directory, base_url, quiet=quiet)
-    try: return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e: raise ValueError(f"{path} is not UTF-8 text: {e}") from e

@@ -17,14 +17,14 @@ from .attention import (
     FeedForward, TransformerEncoderBlock, TransformerDecoderBlock)
 from .conv import (
     LayerSpec, Conv, ConvTranspose, MaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, Flatten,
-    Dense, BatchNorm, Dropout, resize_images, random_crop, affine_transform, random_affine,
-    RandomCrop, RandomAffine, Lambda, Sequential)
+    Dense, BatchNorm, Dropout, Lambda, Sequential)
 from .init import (
     Initializer, glorot_uniform, glorot_normal, kaiming_uniform, kaiming_normal, INITIALIZERS,
     compute_fans, variance_scaling, naive_normal, lecun_normal, xavier_uniform, xavier_normal,
     he_uniform, he_normal, get_initializer)
-from .losses import (
-    mse, cross_entropy, binary_cross_entropy)
+from walk_with_dl.nn.losses import (
+    mse, cross_entropy, binary_cross_entropy, negative_sampling_loss, IGNORE_INDEX,
+    masked_lm_loss)
 from walk_with_dl.nn.normalization import (
     batch_norm, dropout)
 from walk_with_dl.nn.optimizers import (

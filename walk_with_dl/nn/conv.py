@@ -1,4 +1,4 @@
-"""`Conv`, `ConvTranspose`, pooling, image `BatchNorm`, `Dropout`, `Flatten` and `Dense` as `flax.nnx` modules on the fast kernels of `walk_with_dl.ops.conv_kernels`, on-device image augmentation layers, and a Keras-style `Sequential` that infers every input size from a sample.
+"""`Conv`, `ConvTranspose`, pooling, image `BatchNorm`, `Dropout`, `Flatten` and `Dense` as `flax.nnx` modules on the fast kernels of `walk_with_dl.ops.conv_kernels`, and a Keras-style `Sequential` that infers every input size from a sample.
 
 Docs: https://walk-with-dl.github.io/walk_with_dl/conv_layers.html.md"""
 
@@ -19,8 +19,7 @@ from ..ops.conv_kernels import avg_pool, conv, conv_transpose, global_avg_pool, 
 
 # %% auto #0
 __all__ = ['LayerSpec', 'Conv', 'ConvTranspose', 'MaxPool', 'AvgPool', 'GlobalAvgPool', 'GlobalMaxPool', 'Flatten', 'Dense',
-           'BatchNorm', 'Dropout', 'resize_images', 'random_crop', 'affine_transform', 'random_affine', 'RandomCrop',
-           'RandomAffine', 'Lambda', 'Sequential']
+           'BatchNorm', 'Dropout', 'Lambda', 'Sequential']
 
 # %% ../../nbs/21_conv_layers.ipynb #ffaaa971
 def _window(kernel_size, spatial_dims: int, name: str) -> tuple[int, ...]:
@@ -197,126 +196,6 @@ class Dropout(nnx.Dropout, metaclass=_SpecMeta):
 
     `broadcast_dims=(1, 2)` drops whole channels of images `(batch, height, width, channels)`.
     """
-
-# %% ../../nbs/21_conv_layers.ipynb #2c3eb673
-def resize_images(images: jax.Array, size: Sequence[int], method: str = "linear", antialias: bool = True) -> jax.Array:
-    """Resize a batch of images `(batch, height, width, channels)` to `(batch, *size, channels)` (`jax.image.resize`)."""
-    images = jnp.asarray(images)
-    if images.ndim != 4: raise ValueError(f"resize_images expects (batch, height, width, channels), got shape {images.shape}")
-    return _resize(images, tuple(int(s) for s in size), method, antialias)
-
-@partial(jax.jit, static_argnums=(1, 2, 3))
-def _resize(images, size, method, antialias):
-    return jax.image.resize(images, (images.shape[0], *size, images.shape[-1]), method, antialias=antialias)
-
-def _check_images(name, images):
-    if images.ndim != 4: raise ValueError(f"{name} expects images (batch, height, width, channels), got shape {images.shape}")
-
-def random_crop(key: jax.Array, images: jax.Array, padding: int = 2) -> jax.Array:
-    """Shift each image by a random whole number of pixels in [-padding, padding] on each axis (zero fill).
-
-    Args:
-        key: a PRNG key.
-        images: `(batch, height, width, channels)`.
-        padding: the largest shift, in pixels.
-    Returns:
-        images of the same shape: each one cut from the zero-padded image at a random offset.
-    """
-    _check_images("random_crop", images)
-    if padding < 0: raise ValueError(f"padding must be >= 0, got {padding}")
-    return _random_crop(key, images, int(padding))
-
-@partial(jax.jit, static_argnums=2)
-def _random_crop(key, images, padding):
-    batch, height, width, channels = images.shape
-    padded = jnp.pad(images, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
-    offsets = jax.random.randint(key, (batch, 2), 0, 2 * padding + 1)
-    cut = lambda image, o: lax.dynamic_slice(image, (o[0], o[1], 0), (height, width, channels))
-    return jax.vmap(cut)(padded, offsets)
-
-def affine_transform(images: jax.Array, rotation: jax.Array, scale: jax.Array, translation: jax.Array) -> jax.Array:
-    """Rotate, scale and shift each image about its centre, with bilinear resampling and zero fill.
-
-    Args:
-        images: `(batch, height, width, channels)`.
-        rotation: `(batch,)` angles in degrees, counter-clockwise as displayed (90 is `np.rot90`).
-        scale: `(batch,)` zoom factors (> 1 enlarges).
-        translation: `(batch, 2)` shifts in pixels, (down, right).
-    Returns:
-        transformed images, same shape and dtype.
-    """
-    _check_images("affine_transform", images)
-    return _affine_transform(images, rotation, scale, translation)
-
-@jax.jit
-def _affine_transform(images, rotation, scale, translation):
-    height, width = images.shape[1:3]
-    rows, cols = jnp.meshgrid(jnp.arange(height, dtype=jnp.float32), jnp.arange(width, dtype=jnp.float32), indexing="ij")
-    centre_row, centre_col = (height - 1) / 2, (width - 1) / 2
-    def warp(image, angle, zoom, shift):
-        theta = jnp.deg2rad(angle)
-        y, x = rows - centre_row - shift[0], cols - centre_col - shift[1]     # output position, centred, unshifted
-        source_row = (jnp.cos(theta) * y + jnp.sin(theta) * x) / zoom + centre_row
-        source_col = (jnp.cos(theta) * x - jnp.sin(theta) * y) / zoom + centre_col
-        sample = lambda channel: jax.scipy.ndimage.map_coordinates(channel, [source_row, source_col], order=1, mode="constant")
-        return jax.vmap(sample, in_axes=-1, out_axes=-1)(image)
-    out = jax.vmap(warp)(images.astype(jnp.float32), jnp.asarray(rotation, jnp.float32), jnp.asarray(scale, jnp.float32),
-                         jnp.asarray(translation, jnp.float32))
-    return out.astype(images.dtype)
-
-def random_affine(key: jax.Array, images: jax.Array, max_rotation: float = 10.0, max_translation: float = 0.1,
-                  scale_range: tuple[float, float] = (0.9, 1.1)) -> jax.Array:
-    """Random rotation, zoom and shift of each image (`affine_transform` with uniformly drawn amounts).
-
-    Args:
-        key: a PRNG key.
-        images: `(batch, height, width, channels)`.
-        max_rotation: angles drawn in [-max_rotation, max_rotation] degrees.
-        max_translation: shifts drawn in [-max_translation, max_translation] times the height/width.
-        scale_range: zoom factors drawn in `[low, high]`.
-    """
-    _check_images("random_affine", images)
-    if max_rotation < 0 or max_translation < 0: raise ValueError("max_rotation and max_translation must be >= 0")
-    if not 0 < scale_range[0] <= scale_range[1]: raise ValueError(f"scale_range must be 0 < low <= high, got {scale_range}")
-    return _random_affine(key, images, float(max_rotation), float(max_translation), tuple(map(float, scale_range)))
-
-@partial(jax.jit, static_argnums=(2, 3, 4))
-def _random_affine(key, images, max_rotation, max_translation, scale_range):
-    batch, height, width = images.shape[:3]
-    k_rot, k_scale, k_shift = jax.random.split(key, 3)
-    rotation = jax.random.uniform(k_rot, (batch,), minval=-max_rotation, maxval=max_rotation)
-    scale = jax.random.uniform(k_scale, (batch,), minval=scale_range[0], maxval=scale_range[1])
-    shift = jax.random.uniform(k_shift, (batch, 2), minval=-1.0, maxval=1.0) * max_translation * jnp.array([height, width])
-    return _affine_transform(images, rotation, scale, shift)
-
-# %% ../../nbs/21_conv_layers.ipynb #9fd33f8c
-class _RandomImageLayer(nnx.Module, metaclass=_SpecMeta):
-    def _init_rngs(self, rngs: nnx.Rngs, rng_collection: str, deterministic: bool):
-        self.deterministic = deterministic
-        try: self.rngs = rngs[rng_collection].fork()
-        except KeyError:
-            try: self.rngs = rngs["dropout"].fork()
-            except KeyError:
-                raise ValueError(f"{type(self).__name__} needs an nnx.Rngs with an {rng_collection!r} (or 'dropout') stream, "
-                                 f"e.g. make_rngs(seed, {rng_collection}=2)") from None
-
-class RandomCrop(_RandomImageLayer):
-    "Training-only `random_crop`: random whole-pixel shifts in [-padding, padding]; identity when `deterministic`."
-    def __init__(self, padding: int = 2, *, rng_collection: str = "augment", deterministic: bool = False, rngs: nnx.Rngs):
-        self.padding = padding
-        self._init_rngs(rngs, rng_collection, deterministic)
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return x if self.deterministic else random_crop(self.rngs(), x, self.padding)
-
-class RandomAffine(_RandomImageLayer):
-    "Training-only `random_affine`: random rotation (degrees), shift (fraction of the size) and zoom; identity when `deterministic`."
-    def __init__(self, max_rotation: float = 10.0, max_translation: float = 0.1, scale_range: tuple[float, float] = (0.9, 1.1),
-                 *, rng_collection: str = "augment", deterministic: bool = False, rngs: nnx.Rngs):
-        self.max_rotation, self.max_translation, self.scale_range = max_rotation, max_translation, tuple(scale_range)
-        self._init_rngs(rngs, rng_collection, deterministic)
-    def __call__(self, x: jax.Array) -> jax.Array:
-        if self.deterministic: return x
-        return random_affine(self.rngs(), x, self.max_rotation, self.max_translation, self.scale_range)
 
 # %% ../../nbs/21_conv_layers.ipynb #c88e0906
 class Lambda(nnx.Module):

@@ -10,7 +10,7 @@ import jax, jax.numpy as jnp
 from .activations import log_softmax, sigmoid
 
 # %% auto #0
-__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy']
+__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss']
 
 # %% ../../nbs/11_losses.ipynb #39c60d03
 def _paired(predictions: jax.Array, targets: jax.Array, loss_name: str) -> tuple[jax.Array, jax.Array]:
@@ -50,7 +50,7 @@ def cross_entropy(logits: jax.Array, labels: jax.Array, label_smoothing: float =
     logits, labels = jnp.asarray(logits), jnp.asarray(labels)
     if logits.ndim < 1: raise ValueError("cross_entropy: logits must have a class axis, got a scalar")
     if not 0.0 <= label_smoothing < 1.0: raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
-    n_classes = logits.shape[-1]
+    num_classes = logits.shape[-1]
     log_probabilities = log_softmax(logits, axis=-1)
     if jnp.issubdtype(labels.dtype, jnp.integer) or labels.dtype == jnp.bool_:
         if labels.shape == logits.shape[:-1] + (1,) and logits.ndim > 1: labels = labels[..., 0]
@@ -65,7 +65,7 @@ def cross_entropy(logits: jax.Array, labels: jax.Array, label_smoothing: float =
         raise ValueError(f"cross_entropy: target probabilities of shape {labels.shape} do not fit logits of shape "
                          f"{logits.shape}; pass integer labels {logits.shape[:-1]} or probabilities {logits.shape}")
     targets = labels.astype(log_probabilities.dtype)
-    if label_smoothing: targets = (1.0 - label_smoothing) * targets + label_smoothing / n_classes
+    if label_smoothing: targets = (1.0 - label_smoothing) * targets + label_smoothing / num_classes
     return jnp.mean(-jnp.sum(targets * log_probabilities, axis=-1))
 
 # %% ../../nbs/11_losses.ipynb #7abe66aa
@@ -83,3 +83,33 @@ def binary_cross_entropy(logits: jax.Array, targets: jax.Array) -> jax.Array:
     logits, targets = _paired(logits, targets, "binary_cross_entropy")
     targets = targets.astype(logits.dtype)
     return jnp.mean(jnp.maximum(logits, 0) - logits * targets + jnp.log1p(jnp.exp(-jnp.abs(logits))))
+
+# %% ../../nbs/32_word2vec.ipynb #27d4031e
+# (this chapter's part of walk_with_dl.nn.losses)
+
+# %% ../../nbs/32_word2vec.ipynb #2db4d85e
+def negative_sampling_loss(scores, targets) -> jax.Array:
+    """Mean negative-sampling loss $-\\log\\sigma(s_{true}) - \\sum_{j \\ne true} \\log\\sigma(-s_j)$.
+
+    Args:
+        scores: `(batch, 1 + negatives)` scores $u^\\top v$ of the candidate words.
+        targets: `(batch,)` the column of the true word (0 for the models here).
+    """
+    scores = jnp.asarray(scores)
+    if scores.ndim != 2: raise ValueError(f"scores must be (batch, candidates), got shape {scores.shape}")
+    is_true = jax.nn.one_hot(jnp.asarray(targets), scores.shape[-1], dtype=scores.dtype)
+    return -jnp.mean(jnp.sum(jax.nn.log_sigmoid(jnp.where(is_true > 0, scores, -scores)), -1))
+
+# %% ../../nbs/45_bert.ipynb #fe760c2c
+# (this chapter's part of walk_with_dl.nn.losses)
+
+# %% ../../nbs/45_bert.ipynb #b93fe8ea
+IGNORE_INDEX = -100   # the label of positions that are not predicted
+
+# %% ../../nbs/45_bert.ipynb #4f2a4802
+def masked_lm_loss(logits: jax.Array, labels: jax.Array) -> jax.Array:
+    "Mean cross-entropy of `logits` `(..., vocab)` over the positions whose `labels` are not `IGNORE_INDEX`."
+    keep = labels != IGNORE_INDEX
+    log_probabilities = jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1)
+    picked = jnp.take_along_axis(log_probabilities, jnp.where(keep, labels, 0)[..., None].astype(jnp.int32), -1)[..., 0]
+    return -(picked * keep).sum() / jnp.maximum(keep.sum(), 1)

@@ -16,9 +16,10 @@ from ..ops.attention_kernels import padding_mask
 from ..nn.losses import IGNORE_INDEX, masked_lm_loss
 from ..data.text import TokenCorpus, load_pydoc_char_corpus, language_model_windows, masked_lm_dataloaders
 from ..nn.optimizers import adamw_decaying_matrices
+from .gpt import attention_maps
 
 # %% auto #0
-__all__ = ['BERT', 'count_baselines', 'masked_lm_setup', 'encoder_attention_maps', 'fill_in']
+__all__ = ['BERT', 'count_baselines', 'masked_lm_setup', 'fill_in']
 
 # %% ../../nbs/45_bert.ipynb #7e9c623b
 masked_lm_loss.ignore_index = IGNORE_INDEX
@@ -92,17 +93,13 @@ def masked_lm_setup(corpus: TokenCorpus | None = None, length: int = 64, batch_s
     return model, masked_lm_dataloaders(corpus, length, batch_size, seed)
 
 # %% ../../nbs/45_bert.ipynb #45d391e8
-def encoder_attention_maps(model: BERT, tokens: jax.Array) -> jax.Array:
-    "The self-attention weights of every block and head for `tokens` `(batch, time)`: `(layers, batch, heads, time, time)`."
-    x = model.position_embedding(model.token_embedding(jnp.asarray(tokens)))
-    maps = []
+@attention_maps.register(BERT)
+def _bert_attention_maps(model: BERT, inputs) -> jax.Array:
+    "`attention_maps` of a `BERT` for token ids `(batch, time)`: `(layers, batch, heads, time, time)`."
+    x, maps = model.position_embedding(model.token_embedding(jnp.asarray(inputs))), []
     for block in model.blocks:
-        attn, h = block.attention, block.attention_norm(x)
-        q = attn.query(h).reshape(*h.shape[:2], attn.num_heads, attn.head_dim)
-        k = attn.key(h).reshape(*h.shape[:2], attn.num_kv_heads, attn.head_dim)
-        k = jnp.repeat(k, attn.num_heads // attn.num_kv_heads, axis=2)
-        maps.append(jax.nn.softmax(jnp.einsum("bqhd,bkhd->bhqk", q, k) / np.sqrt(attn.head_dim), axis=-1))
-        x = block(x)
+        x, weights = block(x, return_weights=True)
+        maps.append(weights["self"])
     return jnp.stack(maps)
 
 def fill_in(model: BERT, corpus: TokenCorpus, text: str, hidden: list[int], top: int = 3) -> list[tuple[str, list[tuple[str, float]]]]:

@@ -6,6 +6,7 @@ Docs: https://walk-with-dl.github.io/walk_with_dl/gpt.html.md"""
 
 # %% ../../nbs/42_gpt.ipynb #0cfa9723
 from __future__ import annotations
+import functools
 from functools import partial
 import numpy as np
 import jax, jax.numpy as jnp
@@ -89,27 +90,22 @@ class GPT(nnx.Module):
         return self.logits(x), new_cache
 
 # %% ../../nbs/42_gpt.ipynb #8ba93223
-def attention_maps(model: GPT, tokens: jax.Array) -> jax.Array:
-    """The self-attention weights of every block and head for `tokens` `(batch, time)`: `(layers, batch, heads, time, time)`.
+@functools.singledispatch
+def attention_maps(model: nnx.Module, inputs) -> jax.Array:
+    """The self-attention weights of every block and head of a Transformer `model` for `inputs`:
+    `(layers, batch, heads, time, time)` (evaluation mode, computed by the blocks' `return_weights`).
 
-    Row `i` of a map is the distribution over the positions `<= i` that position `i` reads (evaluation mode).
+    Dispatches on the model's class: this chapter registers the `GPT` (inputs: token ids `(batch, time)`), later
+    chapters their encoders. Row `i` of a map is the distribution over the positions that position `i` reads.
     """
-    x = model.embed(jnp.asarray(tokens))
-    T = x.shape[1]
-    causal = jnp.tril(jnp.ones((T, T), bool))
-    maps = []
+    raise TypeError(f"attention_maps does not know {type(model).__name__}: register it with @attention_maps.register")
+
+@attention_maps.register(GPT)
+def _gpt_attention_maps(model: GPT, inputs) -> jax.Array:
+    x, maps = model.embed(jnp.asarray(inputs)), []
     for block in model.blocks:
-        attn = block.attention
-        h = block.attention_norm(x)
-        if block.attention_conv is not None: h = block.attention_conv(h)
-        q = attn.query(h).reshape(*h.shape[:2], attn.num_heads, attn.head_dim)
-        k = attn.key(h).reshape(*h.shape[:2], attn.num_kv_heads, attn.head_dim)
-        if attn.rotary_base is not None:
-            q, k = rotary_embedding(q, jnp.arange(T), attn.rotary_base), rotary_embedding(k, jnp.arange(T), attn.rotary_base)
-        k = jnp.repeat(k, attn.num_heads // attn.num_kv_heads, axis=2)
-        scores = jnp.einsum("bqhd,bkhd->bhqk", q, k) / jnp.sqrt(attn.head_dim).astype(q.dtype)
-        maps.append(jax.nn.softmax(jnp.where(causal, scores, -jnp.inf), axis=-1))
-        x = block(x)
+        x, weights = block(x, return_weights=True)
+        maps.append(weights["self"])
     return jnp.stack(maps)
 
 # %% ../../nbs/42_gpt.ipynb #66b4f6c2

@@ -13,8 +13,8 @@ from walk_with_dl.nn.activations import (
     get_activation)
 from .attention import (
     sinusoidal_positions, SinusoidalPositionalEncoding, LearnedPositionalEmbedding,
-    rotary_embedding, KVCache, MultiHeadAttention, CausalDepthwiseConv, DecoderCache,
-    FeedForward, TransformerEncoderBlock, TransformerDecoderBlock)
+    rotary_embedding, KVCache, attention_weights, MultiHeadAttention, CausalDepthwiseConv,
+    DecoderCache, FeedForward, TransformerEncoderBlock, TransformerDecoderBlock)
 from .conv import (
     LayerSpec, Conv, ConvTranspose, MaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, Flatten,
     Dense, BatchNorm, Dropout, Lambda, Sequential)

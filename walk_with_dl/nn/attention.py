@@ -10,13 +10,13 @@ from typing import NamedTuple
 import numpy as np
 import jax, jax.numpy as jnp
 from flax import nnx
-from ..ops.attention_kernels import attention
+from ..ops.attention_kernels import attention, causal_mask
 from .activations import gelu
 
 # %% auto #0
 __all__ = ['sinusoidal_positions', 'SinusoidalPositionalEncoding', 'LearnedPositionalEmbedding', 'rotary_embedding', 'KVCache',
-           'MultiHeadAttention', 'CausalDepthwiseConv', 'DecoderCache', 'FeedForward', 'TransformerEncoderBlock',
-           'TransformerDecoderBlock']
+           'attention_weights', 'MultiHeadAttention', 'CausalDepthwiseConv', 'DecoderCache', 'FeedForward',
+           'TransformerEncoderBlock', 'TransformerDecoderBlock']
 
 # %% ../../nbs/41_attention_layers.ipynb #b9ead046
 def sinusoidal_positions(length: int, features: int, offset=0, base: float = 10000.0) -> jax.Array:
@@ -87,6 +87,21 @@ def _dense(layer: nnx.Linear, x: jax.Array) -> jax.Array:
     "`layer(x)` over the last axis of `x` as one 2-D matmul, whose weight gradient XLA:CPU computes several times faster than a 3-D one's."
     return layer(x.reshape(-1, x.shape[-1])).reshape(x.shape[:-1] + (-1,))
 
+def attention_weights(query: jax.Array, key: jax.Array, *, mask: jax.Array | None = None, bias: jax.Array | None = None,
+                      is_causal: bool = False) -> jax.Array:
+    """The attention probabilities `softmax(q kᵀ / √head_dim + bias, masked)` `(batch, heads, query_len, key_len)` that
+    `attention` multiplies the values by (BTNH inputs as `attention`; grouped key heads are repeated; a fully masked row is 0)."""
+    heads, kv_heads = query.shape[2], key.shape[2]
+    if heads % kv_heads: raise ValueError(f"query heads ({heads}) must be a multiple of key heads ({kv_heads})")
+    key = jnp.repeat(key, heads // kv_heads, axis=2)
+    scores = jnp.einsum("bqhd,bkhd->bhqk", query, key).astype(jnp.float32) / np.sqrt(query.shape[-1])
+    if bias is not None: scores = scores + bias
+    visible = jnp.ones(scores.shape[-2:], bool) if mask is None else mask
+    if is_causal: visible = visible & causal_mask(query.shape[1], key.shape[1])
+    scores = jnp.where(visible, scores, -jnp.inf)
+    weights = jax.nn.softmax(scores, axis=-1)
+    return jnp.where(jnp.isnan(weights), 0.0, weights).astype(query.dtype)
+
 class MultiHeadAttention(nnx.Module):
     """Multi-head attention with grouped-query heads, cross-attention, rotary embeddings and a KV cache.
 
@@ -127,14 +142,16 @@ class MultiHeadAttention(nnx.Module):
 
     def __call__(self, x: jax.Array, context: jax.Array | None = None, *, mask: jax.Array | None = None,
                  bias: jax.Array | None = None, is_causal: bool = False, positions: jax.Array | None = None,
-                 cache: KVCache | None = None):
+                 cache: KVCache | None = None, return_weights: bool = False):
         """Attend from `x` `(batch, time, features)` to itself or to `context` `(batch, context_time, context_features)`.
 
         `mask` / `bias` broadcast to `(batch, heads, time, key_time)`; `positions` `(time,)` or `(batch, time)`
         for rotary embeddings (default `0 ... time-1`, or after the cache's length). With `cache`, returns
-        `(output, updated_cache)`; otherwise the output `(batch, time, features)`.
+        `(output, updated_cache)`; otherwise the output `(batch, time, features)`. With `return_weights`, returns
+        `(output, weights)`: the `attention_weights` `(batch, heads, time, key_time)`, computed explicitly (no KV cache).
         """
         if x.ndim != 3: raise ValueError(f"x must be (batch, time, features), got shape {x.shape}")
+        if return_weights and cache is not None: raise ValueError("return_weights is for a pass without a KV cache")
         if cache is not None and context is not None:
             raise ValueError("a KV cache is for self-attention: got both cache and context")
         B, T = x.shape[:2]
@@ -154,9 +171,13 @@ class MultiHeadAttention(nnx.Module):
             visible = key_pos[None, :] <= query_pos[:, None] if is_causal else jnp.broadcast_to(key_pos < cache.length, (T, cache.max_len))
             mask = visible[None, None] if mask is None else mask & visible[None, None]
             is_causal = False
-        y = attention(q, k, v, mask=mask, bias=bias, is_causal=is_causal, implementation=self.implementation)
+        if return_weights:
+            weights = attention_weights(q, k, mask=mask, bias=bias, is_causal=is_causal)
+            y = jnp.einsum("bhqk,bkhd->bqhd", weights, jnp.repeat(v, self.num_heads // self.num_kv_heads, axis=2))
+        else: y = attention(q, k, v, mask=mask, bias=bias, is_causal=is_causal, implementation=self.implementation)
         y = _dense(self.out, y.reshape(B, T, self.num_heads * self.head_dim))
         if self.dropout is not None: y = self.dropout(y)
+        if return_weights: return y, weights
         return y if cache is None else (y, cache)
 
 # %% ../../nbs/41_attention_layers.ipynb #1dcead14
@@ -232,10 +253,14 @@ class TransformerEncoderBlock(nnx.Module):
         self.mlp_norm = nnx.LayerNorm(features, epsilon=layer_norm_epsilon, rngs=rngs)
         self.mlp = FeedForward(features, hidden_features or 4 * features, dropout=dropout, rngs=rngs)
 
-    def __call__(self, x: jax.Array, *, mask: jax.Array | None = None, bias: jax.Array | None = None) -> jax.Array:
-        "`x` `(batch, time, features)`; `mask` e.g. a `padding_mask` `(batch, 1, 1, time)`."
-        x = x + self.attention(self.attention_norm(x), mask=mask, bias=bias)
-        return x + self.mlp(self.mlp_norm(x))
+    def __call__(self, x: jax.Array, *, mask: jax.Array | None = None, bias: jax.Array | None = None, return_weights: bool = False):
+        """`x` `(batch, time, features)`; `mask` e.g. a `padding_mask` `(batch, 1, 1, time)`. With `return_weights`,
+        returns `(x, {"self": weights})`, the attention weights `(batch, heads, time, time)`."""
+        h = self.attention(self.attention_norm(x), mask=mask, bias=bias, return_weights=return_weights)
+        if return_weights: h, weights = h
+        x = x + h
+        x = x + self.mlp(self.mlp_norm(x))
+        return (x, {"self": weights}) if return_weights else x
 
 class TransformerDecoderBlock(nnx.Module):
     """Pre-LN decoder block: causal self-attention, optional cross-attention to a `context`, MLP; each `x + f(LN(x))`.
@@ -268,11 +293,12 @@ class TransformerDecoderBlock(nnx.Module):
         return DecoderCache(kv, self.attention_conv.init_history(batch, dtype), self.mlp_conv.init_history(batch, dtype))
 
     def __call__(self, x: jax.Array, context: jax.Array | None = None, *, mask: jax.Array | None = None,
-                 context_mask: jax.Array | None = None, cache: KVCache | None = None):
+                 context_mask: jax.Array | None = None, cache: KVCache | None = None, return_weights: bool = False):
         """`x` `(batch, time, features)`; `context` `(batch, context_time, context_features)` if cross-attention.
 
         `mask`: extra self-attention mask (the causal one is built in); `context_mask` e.g. the encoder's
-        padding mask. With `cache`, returns `(x, updated_cache)`.
+        padding mask. With `cache`, returns `(x, updated_cache)`. With `return_weights` (no cache), returns
+        `(x, weights)`: `{"self": (batch, heads, time, time)}`, and `"cross"` `(batch, heads, time, context_time)` with cross-attention.
         """
         if (context is None) != (self.cross_attention is None):
             raise ValueError("pass a context exactly when the block was built with cross_attention=True")
@@ -283,14 +309,19 @@ class TransformerDecoderBlock(nnx.Module):
         h = self.attention_norm(x)
         if convs and cache is None: h = self.attention_conv(h)
         elif convs: h, attention_history = self.attention_conv(h, cache.attention_history)
-        h = self.attention(h, mask=mask, is_causal=True, cache=kv)
-        if cache is not None: h, kv = h
+        h = self.attention(h, mask=mask, is_causal=True, cache=kv, return_weights=return_weights)
+        weights = {}
+        if return_weights: h, weights["self"] = h
+        elif cache is not None: h, kv = h
         x = x + h
         if self.cross_attention is not None:
-            x = x + self.cross_attention(self.cross_norm(x), context, mask=context_mask)
+            h = self.cross_attention(self.cross_norm(x), context, mask=context_mask, return_weights=return_weights)
+            if return_weights: h, weights["cross"] = h
+            x = x + h
         h = self.mlp_norm(x)
         if convs and cache is None: h = self.mlp_conv(h)
         elif convs: h, mlp_history = self.mlp_conv(h, cache.mlp_history)
         x = x + self.mlp(h)
+        if return_weights: return x, weights
         if cache is None: return x
         return x, (DecoderCache(kv, attention_history, mlp_history) if convs else kv)

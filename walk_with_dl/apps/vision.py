@@ -26,7 +26,7 @@ __all__ = ['digits_lenet5']
 
 # %% ../../nbs/29_recipes_vision.ipynb #210d77f7
 @register_recipe("digits-lenet5", "LeNet-5 (61,706 params) on the bundled digits at 32×32, random affine "
-                 "augmentation on the device, AdamW one-cycle", epochs=15, lr=1e-2, batch_size=64, seed=0, chapter="22_lenet")
+                 "augmentation on the device, AdamW one-cycle", epochs=15, lr=1e-2, batch_size=64, seed=0, chapter="23_lenet")
 def digits_lenet5(config: dict) -> Learner:
     "The `digits-lenet5` learner for `config` (`epochs`, `lr`, `batch_size`, `seed`)."
     ds = load_digits(flatten=False, seed=0)        # the fixed split: every run validates on the same 360 digits

@@ -10,6 +10,7 @@ import jax, jax.numpy as jnp
 from flax import nnx
 from ..core import configurable
 from ..nn.attention import TransformerEncoderBlock
+from .gpt import attention_maps
 
 # %% auto #0
 __all__ = ['patchify', 'VisionTransformer']
@@ -49,11 +50,24 @@ class VisionTransformer(nnx.Module):
         self.norm = nnx.LayerNorm(features, rngs=rngs)
         self.head = nnx.Linear(features, num_classes, rngs=rngs)
 
-    def __call__(self, images: jax.Array) -> jax.Array:
-        "Logits `(batch, num_classes)`."
+    def embed(self, images: jax.Array) -> jax.Array:
+        "The blocks' input `(batch, 1 + patches, features)`: the class token, then the embedded patches, plus positions."
         if images.ndim == 2: images = images.reshape(-1, self.image_size, self.image_size, self.channels)
         x = self.patch_embedding(patchify(images, self.patch_size))
         x = jnp.concatenate([jnp.broadcast_to(self.class_token[...], (x.shape[0], 1, x.shape[-1])), x], axis=1)
-        x = x + self.position_embedding[...]
+        return x + self.position_embedding[...]
+
+    def __call__(self, images: jax.Array) -> jax.Array:
+        "Logits `(batch, num_classes)`."
+        x = self.embed(images)
         for block in self.blocks: x = block(x)
         return self.head(self.norm(x[:, 0]))
+
+@attention_maps.register(VisionTransformer)
+def _vit_attention_maps(model: VisionTransformer, inputs) -> jax.Array:
+    "`attention_maps` of a `VisionTransformer` for images: `(layers, batch, heads, 1 + patches, 1 + patches)`, the class token first."
+    x, maps = model.embed(jnp.asarray(inputs)), []
+    for block in model.blocks:
+        x, weights = block(x, return_weights=True)
+        maps.append(weights["self"])
+    return jnp.stack(maps)

@@ -35,15 +35,19 @@ class BERT(nnx.Module):
         features: model width; num_layers: encoder blocks; num_heads: attention heads per block.
         hidden_features: width of each block's MLP (default `4 * features`).
         dropout: inside the blocks (active in `model.train()` mode).
+        rotary_base: rotary position embeddings in every block's attention with this base (e.g. 10000.0),
+            on top of the learned position embeddings; None: learned positions only.
         rngs: `nnx.Rngs` with a `params` stream (and `dropout` if `dropout > 0`).
     """
     def __init__(self, vocab_size: int, max_len: int, features: int = 128, num_layers: int = 4, num_heads: int = 4,
-                 hidden_features: int | None = None, *, dropout: float = 0.0, rngs: nnx.Rngs):
+                 hidden_features: int | None = None, *, dropout: float = 0.0, rotary_base: float | None = None,
+                 rngs: nnx.Rngs):
         if vocab_size < 2 or max_len < 1: raise ValueError(f"vocab_size must be >= 2 and max_len positive, got {vocab_size}, {max_len}")
         self.vocab_size, self.max_len = vocab_size, max_len
         self.token_embedding = nnx.Embed(vocab_size, features, embedding_init=nnx.initializers.normal(0.02), rngs=rngs)
         self.position_embedding = LearnedPositionalEmbedding(max_len, features, rngs=rngs)
-        self.blocks = nnx.List([TransformerEncoderBlock(features, num_heads, hidden_features, dropout=dropout, rngs=rngs)
+        self.blocks = nnx.List([TransformerEncoderBlock(features, num_heads, hidden_features, dropout=dropout,
+                                                        rotary_base=rotary_base, rngs=rngs)
                                 for _ in range(num_layers)])
         self.final_norm = nnx.LayerNorm(features, rngs=rngs)
         self.head_dense = nnx.Linear(features, features, rngs=rngs)
@@ -86,10 +90,10 @@ def count_baselines(corpus: TokenCorpus, valid: DataLoader, smoothing: float = 0
 
 # %% ../../nbs/45_bert.ipynb #109226f2
 def masked_lm_setup(corpus: TokenCorpus | None = None, length: int = 64, batch_size: int = 32, features: int = 64,
-                    num_layers: int = 2, num_heads: int = 4, seed: int = 0) -> tuple[BERT, DataLoaders]:
+                    num_layers: int = 2, num_heads: int = 4, seed: int = 0, rotary_base: float | None = None) -> tuple[BERT, DataLoaders]:
     "A `BERT` for `corpus` (default: the help texts' characters) and its masked data (`masked_lm_dataloaders`): what the `pydoc-bert` recipe trains."
     corpus = load_pydoc_char_corpus() if corpus is None else corpus
-    model = BERT(corpus.vocab_size + 1, length, features, num_layers, num_heads, rngs=make_rngs(seed))
+    model = BERT(corpus.vocab_size + 1, length, features, num_layers, num_heads, rotary_base=rotary_base, rngs=make_rngs(seed))
     return model, masked_lm_dataloaders(corpus, length, batch_size, seed)
 
 # %% ../../nbs/45_bert.ipynb #45d391e8

@@ -17,12 +17,20 @@ Models (no augmentation, Adam at 1e-3, batch 128):
 
 Each contender runs in a fresh process (the CPU device count and XLA's convolution library are fixed
 when JAX starts): `jax-<library>-<N>dev` is the Learner with `jax_num_cpu_devices = N`
-(`wwdl train --cpu-devices N --conv-library <library>`), `torch` is PyTorch with as many threads as
-cores, channels-last memory format (its faster layout here), `OMP_WAIT_POLICY=PASSIVE`. A process trains
-1 warm-up epoch (compilation) and `--epochs` timed epochs; rounds run every contender once, in turn, so
-that all see the same machine load. Reported: the median epoch time over all timed epochs of all rounds,
-and PyTorch's time / ours (> 1: ours faster). Asserted: every contender learns (validation accuracy
->= 0.9 after the run).
+(`wwdl train --cpu-devices N --conv-library <library>`); `torch-nchw` is PyTorch as it comes (NCHW,
+as many threads as cores) and `torch-channels-last` its faster layout here; `OMP_WAIT_POLICY=PASSIVE`. A
+process trains 1 warm-up epoch (compilation) and `--epochs` timed epochs; rounds run every contender
+once, in turn, so that all see the same machine load. Reported: the median epoch time over all timed
+epochs of all rounds, and PyTorch's time / ours (> 1: ours faster) compared like with like: the
+defaults (`jax-ynnpack-1dev`, what `wwdl train` does, against `torch-nchw`) and the tuned set-ups (the
+fastest JAX contender against the fastest PyTorch one, both picked after the fact). Asserted: every
+contender learns (validation accuracy >= 0.85 after its 5 epochs), and the goal, tuned JAX at least as fast as tuned
+PyTorch for every model (exit 1 when missed).
+
+Whole runs are not single steps (`bench/conv.py`): an epoch here also shuffles and batches the data,
+copies it to the device, validates with metrics, and pays each framework's per-step overhead (Python
+and autograd bookkeeping in PyTorch, one dispatch of a compiled step in JAX); so a whole-run ratio can
+differ from the step ratio of the same set-up, in either direction.
 """
 import argparse, json, os, statistics, subprocess, sys, time
 
@@ -77,11 +85,12 @@ else:
     else:
         net = tnn.Sequential(tnn.Conv2d(1, 32, 3, padding=1), tnn.ReLU(), tnn.Conv2d(32, 64, 3, padding=1), tnn.ReLU(),
                              tnn.MaxPool2d(2), tnn.Flatten(), tnn.Linear(14 * 14 * 64, 128), tnn.ReLU(), tnn.Linear(128, 10))
-    net = net.to(memory_format=torch.channels_last)
+    layout = torch.channels_last if library == "channels-last" else torch.contiguous_format   # PyTorch's default: NCHW
+    net = net.to(memory_format=layout)
     opt = torch.optim.Adam(net.parameters(), LR)
-    tx = torch.tensor(np.moveaxis(xt, -1, 1).copy()).contiguous(memory_format=torch.channels_last)
+    tx = torch.tensor(np.moveaxis(xt, -1, 1).copy()).contiguous(memory_format=layout)
     ty = torch.tensor(yt, dtype=torch.long)
-    vx = torch.tensor(np.moveaxis(xv, -1, 1).copy()).contiguous(memory_format=torch.channels_last)
+    vx = torch.tensor(np.moveaxis(xv, -1, 1).copy()).contiguous(memory_format=layout)
     vy = torch.tensor(yv, dtype=torch.long)
     g = torch.Generator().manual_seed(0)
     for epoch in range(epochs + 1):
@@ -122,31 +131,41 @@ def run(kind, model, library, devices, epochs):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+DEFAULTS = ("jax-ynnpack-1dev", "torch-nchw")   # what `wwdl train` and a plain PyTorch loop do without being told
+
+
 def main():
     args = parse_args()
     print(f"{CORES} cores; batch {BATCH}, Adam {LR}, {args.rounds} rounds x {args.epochs} timed epochs per contender")
-    results = {}
+    results, missed = {}, []
     for model in args.models:
-        contenders = [("jax", lib, n) for lib in args.libraries for n in args.devices] + [("torch", "-", CORES)]
-        name = lambda c: "torch" if c[0] == "torch" else f"jax-{c[1]}-{c[2]}dev"
+        contenders = ([("jax", lib, n) for lib in args.libraries for n in args.devices]
+                      + [("torch", layout, CORES) for layout in ("nchw", "channels-last")])
+        name = lambda c: f"torch-{c[1]}" if c[0] == "torch" else f"jax-{c[1]}-{c[2]}dev"
         times = {name(c): [] for c in contenders}; accs = {name(c): [] for c in contenders}
         for r in range(args.rounds):
             for c in contenders:
                 res = run(c[0], model, c[1], c[2], args.epochs)
                 times[name(c)] += res["times"]; accs[name(c)].append(res["accuracy"])
-        torch_s = statistics.median(times["torch"])
-        print(f"\n{model}: seconds per epoch (median of {args.rounds * args.epochs}), PyTorch time / ours")
+        print(f"\n{model}: seconds per epoch (median of {args.rounds * args.epochs})")
         rows = {}
         for n, ts in times.items():
-            med = statistics.median(ts)
-            rows[n] = dict(epoch_s=med, torch_over_ours=torch_s / med, accuracy=min(accs[n]))
-            print(f"  {n:18s} {med:8.3f} s   {torch_s / med:5.2f}   valid acc >= {min(accs[n]):.3f}")
-            assert min(accs[n]) >= 0.9, f"{model} {n} did not learn: {accs[n]}"
-        best = max((n for n in rows if n != "torch"), key=lambda n: rows[n]["torch_over_ours"])
-        verdict = "GOAL MET" if rows[best]["torch_over_ours"] >= 1 else "GOAL MISSED"
-        print(f"  best: {best}, {rows[best]['torch_over_ours']:.2f}x PyTorch's throughput: {verdict}")
+            rows[n] = dict(epoch_s=statistics.median(ts), accuracy=min(accs[n]))
+            print(f"  {n:22s} {rows[n]['epoch_s']:8.3f} s   valid acc >= {min(accs[n]):.3f}")
+            assert min(accs[n]) >= 0.85, f"{model} {n} did not learn: {accs[n]}"
+        fastest = lambda kind: min((n for n in rows if n.startswith(kind)), key=lambda n: rows[n]["epoch_s"])
+        pairs = {"defaults": DEFAULTS, "tuned": (fastest("jax"), fastest("torch"))}   # like with like
+        for label, (ours, theirs) in pairs.items():
+            if ours not in rows or theirs not in rows: continue
+            ratio = rows[theirs]["epoch_s"] / rows[ours]["epoch_s"]
+            print(f"  {label:8s}: {ours} vs {theirs}: PyTorch time / ours = {ratio:.2f}")
+            rows[label] = dict(ours=ours, theirs=theirs, torch_over_ours=ratio)
+        tuned = rows["tuned"]["torch_over_ours"]
+        print(f"  goal (tuned JAX at least as fast as tuned PyTorch): {'met' if tuned >= 1 else 'MISSED'}")
+        if tuned < 1: missed.append(f"{model} {tuned:.2f}x")
         results[model] = rows
     if args.json: json.dump(results, open(args.json, "w"), indent=1)
+    if missed: sys.exit(f"goal missed: {', '.join(missed)}")
 
 
 if __name__ == "__main__":

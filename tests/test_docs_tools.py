@@ -136,14 +136,14 @@ SHOW_DOC = ("---\n\n[source](https://github.com/walk-with-dl/walk_with_dl/blob/m
 def test_show_doc_markdown_becomes_an_api_section(stager):
     out = stager.show_doc_markdown(SHOW_DOC, level=3)
     assert not out.lstrip().startswith("---")
-    head = out.index("{.api-entry}\n### DataLoaders.from_arrays")
+    head = out.index("{.api-entry}\n### DataLoaders.from\\_arrays")   # underscores escaped: `__call__` would be bold
     assert out.index("{.api-source}\n[source](https://github.com/walk-with-dl/walk_with_dl/blob/main/walk_with_dl/core.py") > head
     assert "#LNone" not in out and "{target=" not in out
     assert "->DataLoaders:" in out and "x_valid=None" in out
     assert "- `x_train, y_train`: training inputs and targets (same length)." in out
     assert "- `batch_size` (int): rows per batch." in out
     assert "**Returns:** a `DataLoaders`." in out
-    assert "#### DataLoaders.from_arrays" in stager.show_doc_markdown(SHOW_DOC, level=4)
+    assert "#### DataLoaders.from\\_arrays" in stager.show_doc_markdown(SHOW_DOC, level=4)
 
 
 def test_quarto_cell_options_become_myst_nb_tags(stager):

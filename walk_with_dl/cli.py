@@ -67,9 +67,9 @@ def configure_cpu(devices: int | None = None, conv_library: str | None = None):
     the convolution library (`walk_with_dl.ops.set_cpu_convolution_library`). Raises `RuntimeError` once
     JAX has started."""
     import jax
-    from jax._src import xla_bridge                    # no public API says whether the backends have started
+    from walk_with_dl.core import jax_started
     if devices is not None and devices != jax.config.jax_num_cpu_devices:
-        if xla_bridge.backends_are_initialized():
+        if jax_started():
             raise RuntimeError("the number of CPU devices must be set before JAX's first operation")
         jax.config.update("jax_num_cpu_devices", devices)
     if conv_library is not None:

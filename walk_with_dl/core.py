@@ -13,7 +13,7 @@ from flax import nnx
 
 # %% auto #0
 __all__ = ['key_for', 'make_rngs', 'numpy_rng', 'param_count', 'SummaryRow', 'Summary', 'summary', 'configurable', 'model_config',
-           'build_model']
+           'build_model', 'jax_started']
 
 # %% ../nbs/00_core.ipynb #bfa59ab8
 def key_for(seed: int, *names: str | int) -> jax.Array:
@@ -192,3 +192,9 @@ def build_model(config: dict, abstract: bool = True) -> nnx.Module:
     kwargs = _decode(config["kwargs"])
     make = lambda: cls(**kwargs, **({"rngs": make_rngs(0)} if "rngs" in inspect.signature(cls.__init__).parameters else {}))
     return nnx.eval_shape(make) if abstract else make()
+
+# %% ../nbs/00_core.ipynb #49e542fe
+def jax_started() -> bool:
+    "Whether JAX has started its backends (its first operation ran): CPU device counts and XLA flags are fixed from then on."
+    from jax._src import xla_bridge                    # no public API says whether the backends have started
+    return xla_bridge.backends_are_initialized()

@@ -265,10 +265,21 @@ def perplexity_from_cross_entropy(mean_cross_entropy) -> jax.Array:
 
 # %% ../nbs/03_metrics.ipynb #e1145a34
 class Metric:
-    "A metric function with parameters bound and a display name: `metric(predictions, targets, weights=None)`."
-    def __init__(self, fn, name: str, greater_is_better: bool = True, decomposable: bool = False, **params):
+    """A metric function with parameters bound and a display name: `metric(predictions, targets, weights=None)`.
+
+    Args:
+        fn: a metric function `fn(predictions, targets, weights=None, **params)`.
+        name: the name a `Learner` shows it under (its `__name__`).
+        greater_is_better: whether higher is better; None takes `fn.greater_is_better` (True if it has none).
+        decomposable: whether the mean over batches is the value on the whole data set; None takes
+            `fn.decomposable` (False if it has none).
+        **params: arguments bound to `fn`.
+    """
+    def __init__(self, fn, name: str, greater_is_better: bool | None = None, decomposable: bool | None = None, **params):
+        if not callable(fn): raise TypeError(f"Metric needs a metric function, got {fn!r}")
         self.fn, self.__name__, self.params = fn, name, params
-        self.greater_is_better, self.decomposable = greater_is_better, decomposable
+        self.greater_is_better = getattr(fn, "greater_is_better", True) if greater_is_better is None else greater_is_better
+        self.decomposable = getattr(fn, "decomposable", False) if decomposable is None else decomposable
         self.__doc__ = fn.__doc__
 
     def __call__(self, predictions, targets, weights=None):
@@ -276,33 +287,51 @@ class Metric:
 
     def __repr__(self):
         params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
-        return f"Metric({self.__name__!r}: {self.fn.__name__}({params}))"
+        if type(self) is Metric: return f"Metric({self.__name__!r}: {self.fn.__name__}({params}))"
+        return f"{type(self).__name__}({params})"     # the named metrics: their params are their constructor's arguments
 
 def _suffix(average): return "" if average in ("auto", "binary") else f"_{average}"
 
-def TopKAccuracy(k: int = 5) -> Metric:
-    "Top-k accuracy as a named metric, e.g. 'top_5_accuracy'."
-    return Metric(top_k_accuracy, f"top_{k}_accuracy", decomposable=True, k=k)
+def _check_average(average, allowed=_AVERAGES):
+    if average not in allowed: raise ValueError(f"average must be one of {allowed}, got {average!r}")
 
-def Precision(average: str = "auto", num_classes: int | None = None) -> Metric:
-    "Precision as a named metric, e.g. 'precision_macro'."
-    return Metric(precision, "precision" + _suffix(average), average=average, num_classes=num_classes)
+class TopKAccuracy(Metric):
+    "Top-k accuracy (`top_k_accuracy`) as a named metric: `TopKAccuracy(5)` is 'top_5_accuracy'."
+    def __init__(self, k: int = 5):
+        if not (isinstance(k, (int, np.integer)) and k >= 1): raise ValueError(f"k must be a positive integer, got {k!r}")
+        super().__init__(top_k_accuracy, f"top_{k}_accuracy", k=k)
 
-def Recall(average: str = "auto", num_classes: int | None = None) -> Metric:
-    "Recall as a named metric, e.g. 'recall_macro'."
-    return Metric(recall, "recall" + _suffix(average), average=average, num_classes=num_classes)
+class Precision(Metric):
+    "Precision (`precision`) as a named metric: `Precision('macro')` is 'precision_macro'."
+    def __init__(self, average: str = "auto", num_classes: int | None = None):
+        _check_average(average)
+        super().__init__(precision, "precision" + _suffix(average), average=average, num_classes=num_classes)
 
-def F1Score(average: str = "auto", num_classes: int | None = None) -> Metric:
-    "F1 as a named metric, e.g. 'f1_macro'."
-    return Metric(f1_score, "f1" + _suffix(average), average=average, num_classes=num_classes)
+class Recall(Metric):
+    "Recall (`recall`) as a named metric: `Recall('macro')` is 'recall_macro'."
+    def __init__(self, average: str = "auto", num_classes: int | None = None):
+        _check_average(average)
+        super().__init__(recall, "recall" + _suffix(average), average=average, num_classes=num_classes)
 
-def FBetaScore(beta: float, average: str = "auto", num_classes: int | None = None) -> Metric:
-    "F-beta as a named metric, e.g. 'f2_macro'."
-    return Metric(fbeta_score, f"f{beta:g}" + _suffix(average), beta=beta, average=average, num_classes=num_classes)
+class F1Score(Metric):
+    "F1 (`f1_score`) as a named metric: `F1Score('macro')` is 'f1_macro'."
+    def __init__(self, average: str = "auto", num_classes: int | None = None):
+        _check_average(average)
+        super().__init__(f1_score, "f1" + _suffix(average), average=average, num_classes=num_classes)
 
-def RocAuc(average: str = "macro", from_logits: bool = True) -> Metric:
-    "ROC-AUC as a named metric: 'roc_auc' (or 'roc_auc_weighted')."
-    return Metric(roc_auc, "roc_auc" + ("" if average == "macro" else f"_{average}"), average=average, from_logits=from_logits)
+class FBetaScore(Metric):
+    "F-beta (`fbeta_score`) as a named metric: `FBetaScore(2, 'macro')` is 'f2_macro'."
+    def __init__(self, beta: float, average: str = "auto", num_classes: int | None = None):
+        if not beta >= 0: raise ValueError(f"beta must be >= 0 (0 gives precision), got {beta!r}")
+        _check_average(average)
+        super().__init__(fbeta_score, f"f{beta:g}" + _suffix(average), beta=beta, average=average, num_classes=num_classes)
+
+class RocAuc(Metric):
+    "ROC-AUC (`roc_auc`) as a named metric: 'roc_auc' (or 'roc_auc_weighted')."
+    def __init__(self, average: str = "macro", from_logits: bool = True):
+        _check_average(average, ("macro", "weighted"))
+        super().__init__(roc_auc, "roc_auc" + ("" if average == "macro" else f"_{average}"), average=average,
+                         from_logits=from_logits)
 
 for _fn, _greater, _decomposable in [
         (accuracy, True, True), (error_rate, False, True), (top_k_accuracy, True, True),

@@ -10,6 +10,7 @@ from functools import partial
 from collections.abc import Sequence
 import numpy as np
 import jax, jax.numpy as jnp
+from jax import lax
 from flax import nnx
 from ..nn.conv import _SpecMeta
 

@@ -42,14 +42,14 @@ class LeNet5(nnx.Module):
         self.image_size, self.in_channels = image_size, in_channels
         self.activation = get_activation(activation)
         Pool = MaxPool if pooling == "max" else AvgPool
-        self.conv1 = Conv(in_channels, 6, 5, padding=(32 - image_size) // 2, rngs=rngs)   # C1: 28×28×6
-        self.pool1 = Pool(2)                                                                 # S2: 14×14×6
-        self.conv2 = Conv(6, 16, 5, padding="VALID", rngs=rngs)                              # C3: 10×10×16
-        self.pool2 = Pool(2)                                                                 # S4: 5×5×16
-        self.flatten = Flatten()                                                             # 400
-        self.fc1 = Dense(16 * 5 * 5, 120, rngs=rngs)                                         # C5
-        self.fc2 = Dense(120, 84, rngs=rngs)                                                 # F6
-        self.fc3 = Dense(84, num_classes, rngs=rngs)                                         # output
+        self.conv1 = Conv(6, 5, in_features=in_channels, padding=(32 - image_size) // 2, rngs=rngs)   # C1: 28×28×6
+        self.pool1 = Pool(2)                                                                          # S2: 14×14×6
+        self.conv2 = Conv(16, 5, in_features=6, padding="VALID", rngs=rngs)                           # C3: 10×10×16
+        self.pool2 = Pool(2)                                                                          # S4: 5×5×16
+        self.flatten = Flatten()                                                                      # 400
+        self.fc1 = Dense(120, in_features=16 * 5 * 5, rngs=rngs)                                      # C5
+        self.fc2 = Dense(84, in_features=120, rngs=rngs)                                              # F6
+        self.fc3 = Dense(num_classes, in_features=84, rngs=rngs)                                      # output
 
     def feature_maps(self, x: jax.Array) -> dict[str, jax.Array]:
         "Every layer's output for images `x`, by LeCun's names: C1, S2, C3, S4, C5, F6 and the logits as 'output'."

@@ -6,7 +6,7 @@ Docs: https://walk-with-dl.github.io/walk_with_dl/conv_layers.html.md"""
 
 # %% ../../nbs/21_conv_layers.ipynb #2add0e22
 from __future__ import annotations
-import math
+import difflib, inspect, math
 from functools import partial
 from collections.abc import Callable, Sequence
 import numpy as np
@@ -54,8 +54,16 @@ class LayerSpec:
         "The module for inputs of shape `(batch, ..., channels)`, its input size taken from the last axis."
         kwargs = dict(self.kwargs)
         if getattr(self.cls, "_spatial_from_input", False): kwargs.setdefault("spatial_dims", len(input_shape) - 2)
-        head = (int(input_shape[-1]),) if getattr(self.cls, "_infers_in_features", False) else ()
-        return self.cls(*head, *self.args, rngs=rngs, **kwargs)
+        args, size_name = self.args, getattr(self.cls, "_input_size", None)
+        if size_name is not None:
+            bound = inspect.signature(self.cls.__init__).bind_partial(None, *args, **kwargs)
+            given, channels = bound.arguments.get(size_name), int(input_shape[-1])
+            if given is not None and given != channels:
+                raise ValueError(f"{self!r} was given {size_name}={given}, but its input has {channels} channels "
+                                 f"(last axis of {tuple(input_shape)})")
+            bound.arguments[size_name] = channels
+            args, kwargs = bound.args[1:], bound.kwargs
+        return self.cls(*args, rngs=rngs, **kwargs)
 
     def __call__(self, *args, **kwargs):
         raise TypeError(f"{self!r} is a layer spec, not a module: give it rngs=... (and its input size) to build it, "
@@ -65,34 +73,80 @@ class LayerSpec:
         parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
         return f"{self.cls.__name__}({', '.join(parts)})"
 
+def _keywords_of(cls) -> set | None:
+    "The keywords `cls(...)` accepts, following `**kwargs` to the base class' constructor; None: any."
+    names = set()
+    for klass in cls.__mro__:
+        if "__init__" not in vars(klass): continue
+        parameters = list(inspect.signature(klass.__init__).parameters.values())[1:]      # without self
+        names |= {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        if not any(p.kind is p.VAR_KEYWORD for p in parameters): return names
+    return None
+
 class _SpecMeta(type(nnx.Module)):
-    "Metaclass: a layer constructed without `rngs` is a `LayerSpec` (Keras form), with `rngs` a module."
+    """Metaclass: a layer constructed without `rngs` is a `LayerSpec` (Keras form), with `rngs` a module.
+
+    The arguments are checked against the constructor's signature in both forms, so that a
+    mistake fails where it is written, not when `Sequential` builds the layer. A class that
+    takes its input size sets `_input_size` to that argument's name: it is required with `rngs`."""
     def __call__(cls, *args, **kwargs):
-        if kwargs.get("rngs") is None: return LayerSpec(cls, args, kwargs)
+        signature = inspect.signature(cls.__init__)
+        parameters = list(signature.parameters.values())[1:]
+        positional = [p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD]
+        size_name = getattr(cls, "_input_size", None)
+        usage = f"{cls.__name__}({', '.join(positional)}{', ' if positional else ''}*, keyword=...)"
+        if len(args) > len(positional):
+            hint = "" if not size_name or size_name in positional else f"; the input size is the keyword {size_name}=..."
+            flax = getattr(cls, "_flax_counterpart", None)
+            if flax: hint += (f" ({flax}(in_features, out_features, ...) is {cls.__name__}(out_features, ..., "
+                              f"in_features=...) here)")
+            raise TypeError(f"{cls.__name__} takes {len(positional)} positional argument(s), {usage}, got {len(args)}: "
+                            f"{args!r}. The order is the same with and without rngs{hint}")
+        keywords = _keywords_of(cls)
+        unknown = sorted(set(kwargs) - keywords) if keywords is not None else []
+        if unknown:
+            close = {u: difflib.get_close_matches(u, keywords, n=1) for u in unknown}
+            hint = "".join(f"; did you mean {c[0]!r} for {u!r}?" for u, c in close.items() if c)
+            raise TypeError(f"{cls.__name__} got unexpected keyword argument(s) {unknown}{hint} It takes {sorted(keywords)}")
+        try: bound = signature.bind_partial(None, *args, **kwargs)
+        except TypeError as e: raise TypeError(f"{cls.__name__}: {e}") from None
+        missing = [p.name for p in parameters if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                   and p.name not in bound.arguments and p.name not in ("rngs", size_name)]
+        if missing: raise TypeError(f"{cls.__name__} is missing {', '.join(map(repr, missing))}: {usage}")
+        if kwargs.get("rngs") is None: return LayerSpec(cls, args, {k: v for k, v in kwargs.items() if k != "rngs"})
+        if size_name is not None and bound.arguments.get(size_name) is None:
+            raise TypeError(f"{cls.__name__}(..., rngs=...) builds the layer now and needs its input size: give "
+                            f"{size_name}=..., or leave out rngs to get a LayerSpec whose {size_name} Sequential infers")
         return super().__call__(*args, **kwargs)
 
 # %% ../../nbs/21_conv_layers.ipynb #0c9deecd
 class Conv(nnx.Module, metaclass=_SpecMeta):
     """N-d convolution layer on channels-last inputs, using `walk_with_dl.ops.conv`.
 
+    `Conv(out_features, kernel_size, in_features=..., rngs=...)` builds it; without `rngs`,
+    `Conv(out_features, kernel_size)` is a `LayerSpec` that `Sequential` builds, inferring `in_features`.
+
     Args:
-        in_features: input channels (inferred by `Sequential` in the Keras form `Conv(32, 3)`).
         out_features: output channels (filters).
         kernel_size: the window, e.g. `(3, 3)`; an int means `spatial_dims` equal sizes.
+        in_features: input channels, keyword only: required with `rngs`, inferred by `Sequential` without.
         stride, padding, dilation, groups: as in `conv` ('SAME', 'VALID', an int or `(low, high)` pairs).
         use_bias: add a learned bias per output channel.
         kernel_init: a name from `walk_with_dl.nn.init` or an initializer (default LeCun normal, as `nnx.Conv`).
         spatial_dims: number of spatial dimensions when `kernel_size` is an int (2: images).
         implementation: the kernel implementation ('fast', 'xla', 'auto' or None: the default of `ops.conv`).
         rngs: `nnx.Rngs` with a `params` stream; without it, a `LayerSpec`.
+    Like `nnx.Conv` (same kernel layout, initialiser and defaults) but for the order of the
+    arguments and their names (`stride`, `dilation`, `groups` for `strides`, `kernel_dilation`,
+    `feature_group_count`).
     Input `(batch, *spatial, in_features)` -> output `(batch, *out_spatial, out_features)`.
     """
-    _infers_in_features, _spatial_from_input = True, True
+    _input_size, _spatial_from_input, _flax_counterpart = "in_features", True, "nnx.Conv"
 
-    def __init__(self, in_features: int, out_features: int, kernel_size: int | Sequence[int], stride=1,
+    def __init__(self, out_features: int, kernel_size: int | Sequence[int], *, in_features: int | None = None, stride=1,
                  padding="SAME", dilation=1, groups: int = 1, use_bias: bool = True,
                  kernel_init: str | Initializer = "lecun_normal", spatial_dims: int = 2,
-                 implementation: str | None = None, *, rngs: nnx.Rngs):
+                 implementation: str | None = None, rngs: nnx.Rngs | None = None):
         _check_features("Conv", in_features, out_features, groups)
         self.window = _window(kernel_size, spatial_dims, "Conv")
         self.in_features, self.out_features, self.groups = in_features, out_features, groups
@@ -112,21 +166,22 @@ class ConvTranspose(nnx.Module, metaclass=_SpecMeta):
     """N-d transposed convolution layer (the adjoint of `Conv`), using `walk_with_dl.ops.conv_transpose`.
 
     Args:
-        in_features, out_features, kernel_size, stride, dilation, groups, use_bias, spatial_dims,
-            implementation: as in `Conv`.
+        out_features, kernel_size, in_features, stride, dilation, groups, use_bias, spatial_dims,
+            implementation: as in `Conv`: `ConvTranspose(out_features, kernel_size, in_features=..., rngs=...)`,
+            or `ConvTranspose(out_features, kernel_size)` in a `Sequential`.
         padding: 'SAME' (output `n * stride`), 'VALID' or explicit `(low, high)` pairs cropped from the full output.
         output_padding: extra length at the high end (below `max(stride, dilation)`).
         kernel_init: default LeCun normal over this layer's fan-in.
         rngs: `nnx.Rngs` with a `params` stream; without it, a `LayerSpec`.
     Input `(batch, *spatial, in_features)` -> output `(batch, *out_spatial, out_features)`;
-    the kernel has shape `(*window, out_features // groups, in_features)`.
+    the kernel has shape `(*window, out_features // groups, in_features)`, that of the `Conv` it transposes.
     """
-    _infers_in_features, _spatial_from_input = True, True
+    _input_size, _spatial_from_input, _flax_counterpart = "in_features", True, "nnx.ConvTranspose"
 
-    def __init__(self, in_features: int, out_features: int, kernel_size: int | Sequence[int], stride=1,
+    def __init__(self, out_features: int, kernel_size: int | Sequence[int], *, in_features: int | None = None, stride=1,
                  padding="SAME", dilation=1, groups: int = 1, output_padding=0, use_bias: bool = True,
                  kernel_init: str | Initializer | None = None, spatial_dims: int = 2,
-                 implementation: str | None = None, *, rngs: nnx.Rngs):
+                 implementation: str | None = None, rngs: nnx.Rngs | None = None):
         _check_features("ConvTranspose", in_features, out_features, groups)
         self.window = _window(kernel_size, spatial_dims, "ConvTranspose")
         self.in_features, self.out_features, self.groups = in_features, out_features, groups
@@ -175,24 +230,33 @@ class Flatten(nnx.Module):
     def __call__(self, x: jax.Array) -> jax.Array: return x.reshape(x.shape[0], -1)
 
 class Dense(nnx.Linear, metaclass=_SpecMeta):
-    """A fully connected layer `y = x W + b` on the last axis (`nnx.Linear`): `Dense(in_features, out_features, rngs=...)`,
-    or the Keras form `Dense(out_features)` inside a `Sequential`."""
-    _infers_in_features = True
+    """A fully connected layer `y = x W + b` on the last axis: `nnx.Linear(in_features, out_features)` with Keras' signature.
+
+    `Dense(out_features, in_features=..., rngs=...)` builds it; `Dense(out_features)` is a `LayerSpec`
+    that `Sequential` builds. Other keyword arguments (`use_bias`, `kernel_init`, ...) and their
+    defaults are `nnx.Linear`'s.
+    """
+    _input_size, _flax_counterpart = "in_features", "nnx.Linear"
+    def __init__(self, out_features: int, *, in_features: int | None = None, rngs: nnx.Rngs | None = None, **kwargs):
+        super().__init__(in_features, out_features, rngs=rngs, **kwargs)
 
 # %% ../../nbs/21_conv_layers.ipynb #316e8690
 class BatchNorm(nnx.BatchNorm, metaclass=_SpecMeta):
     """Batch normalisation over all axes but the channels (last): `nnx.BatchNorm` with momentum 0.9 by default.
 
-    `BatchNorm(num_features, rngs=...)`, or `BatchNorm()` inside a `Sequential`. Other keyword
-    arguments as `nnx.BatchNorm` (`epsilon`, `use_running_average`, ...).
+    `BatchNorm(num_features, rngs=...)`, or `BatchNorm()` inside a `Sequential` (which infers
+    `num_features`, and checks it if given). `momentum` is the weight of the old running average
+    (Flax's convention): 0.9 here is PyTorch's `momentum=0.1`; Flax's default is 0.99. PyTorch's
+    running variance averages the unbiased batch variance, this (as Flax) the biased one. Other
+    keyword arguments and their defaults as `nnx.BatchNorm` (`epsilon=1e-5`, `use_running_average`, ...).
     """
-    _infers_in_features = True
-    def __init__(self, num_features: int, *, momentum: float = 0.9, rngs: nnx.Rngs, **kwargs):
+    _input_size = "num_features"
+    def __init__(self, num_features: int | None = None, *, momentum: float = 0.9, rngs: nnx.Rngs | None = None, **kwargs):
         super().__init__(num_features, momentum=momentum, rngs=rngs, **kwargs)
 
 # %% ../../nbs/21_conv_layers.ipynb #25593d3f
-class Dropout(nnx.Dropout, metaclass=_SpecMeta):
-    """Inverted dropout (`nnx.Dropout`): `Dropout(rate, rngs=...)`, or `Dropout(rate)` inside a `Sequential`.
+class Dropout(nnx.Dropout):
+    """Inverted dropout, `nnx.Dropout`: `Dropout(rate, rngs=...)`, or `Dropout(rate)` (random keys at the call, or from a `Sequential`).
 
     `broadcast_dims=(1, 2)` drops whole channels of images `(batch, height, width, channels)`.
     """
@@ -206,6 +270,10 @@ class Lambda(nnx.Module):
     def __call__(self, x: jax.Array) -> jax.Array: return self.function(x)
     def __repr__(self): return f"Lambda({getattr(self.function, '__name__', self.function)})"
 
+def _dropout_without_rngs(layer) -> bool:
+    "An `nnx.Dropout` (or our `Dropout`) built without its own random stream, whose masks would need `rngs` at every call."
+    return type(layer) in (nnx.Dropout, Dropout) and layer.rngs is None
+
 def _output_shape(layer: nnx.Module, x: jax.ShapeDtypeStruct) -> jax.ShapeDtypeStruct:
     "The output shape of `layer` on `x`, traced without computation (the layer's state is not touched)."
     graphdef, state = nnx.split(layer)
@@ -215,7 +283,8 @@ class Sequential(nnx.Module):
     """Layers applied in order, Keras style: specs (`Conv(32, 3)`, `Dense(10)`) are built from the shape of their input.
 
     Args:
-        layers: `LayerSpec`s, `nnx.Module`s, or functions (wrapped in `Lambda`).
+        layers: `LayerSpec`s, `nnx.Module`s, or functions (wrapped in `Lambda`). An `nnx.Dropout` made
+            without `rngs` (`Dropout(0.5)`) is replaced by the same dropout with a stream of `rngs`.
         input_shape: the shape of one example, e.g. `(28, 28, 1)`; needed when `layers` has specs.
         sample: a sample batch instead of `input_shape` (its shape after the batch axis and its dtype).
         rngs: `nnx.Rngs` to build the specs with.
@@ -228,10 +297,13 @@ class Sequential(nnx.Module):
             if input_shape is not None: raise ValueError("give input_shape or sample, not both")
             input_shape, dtype = tuple(np.shape(sample)[1:]), jnp.asarray(sample[:1]).dtype
         has_specs = any(isinstance(l, LayerSpec) for l in layers)
+        needs_rngs = [i for i, l in enumerate(layers) if isinstance(l, LayerSpec) or _dropout_without_rngs(l)]
         if has_specs and input_shape is None:
             raise ValueError("Sequential needs input_shape=(...) or sample=batch to infer the sizes of layers given "
                              "without them (Conv(32, 3), Dense(10), ...)")
-        if has_specs and rngs is None: raise ValueError("Sequential needs rngs=... to build the layers given as specs")
+        if needs_rngs and rngs is None:
+            raise ValueError(f"Sequential needs rngs=... to build the layers given as specs and to give dropout layers "
+                             f"made without rngs their random stream (layers {needs_rngs})")
         x = None if input_shape is None else jax.ShapeDtypeStruct((1, *map(int, input_shape)), dtype)
         built = []
         for i, layer in enumerate(layers):
@@ -240,6 +312,9 @@ class Sequential(nnx.Module):
                 except Exception as e:
                     raise ValueError(f"Sequential: layer {i} {layer!r} cannot be built for inputs of shape "
                                      f"{x.shape[1:]}: {e}") from e
+            elif _dropout_without_rngs(layer):
+                layer = type(layer)(layer.rate, broadcast_dims=layer.broadcast_dims, deterministic=layer.deterministic,
+                                    rng_collection=layer.rng_collection, rngs=rngs)
             elif not isinstance(layer, nnx.Module):
                 if not callable(layer): raise TypeError(f"Sequential: layer {i} is neither a module nor a function: {layer!r}")
                 layer = Lambda(layer)

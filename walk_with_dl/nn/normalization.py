@@ -13,7 +13,7 @@ __all__ = ['batch_norm', 'dropout']
 
 # %% ../../nbs/15_normalization.ipynb #c012fca6
 def batch_norm(x: jax.Array, scale: jax.Array, bias: jax.Array, running_mean: jax.Array, running_var: jax.Array, *,
-               training: bool, momentum: float = 0.99, epsilon: float = 1e-5) -> tuple[jax.Array, jax.Array, jax.Array]:
+               training: bool, momentum: float = 0.9, epsilon: float = 1e-5) -> tuple[jax.Array, jax.Array, jax.Array]:
     """Batch normalisation of the last axis of `x`, functional form.
 
     Args:
@@ -22,7 +22,9 @@ def batch_norm(x: jax.Array, scale: jax.Array, bias: jax.Array, running_mean: ja
         running_mean, running_var: the running averages, shape `(features,)`.
         training: normalise with the mini-batch statistics and update the running averages (True),
             or normalise with the running averages (False).
-        momentum: $\\rho$ in $\\bar\\mu \\leftarrow \\rho\\bar\\mu + (1-\\rho)\\mu_\\mathcal{B}$.
+        momentum: $\\rho$ in $\\bar\\mu \\leftarrow \\rho\\bar\\mu + (1-\\rho)\\mu_\\mathcal{B}$, the weight of the old
+            average (Flax's convention). PyTorch's `momentum` is $1-\\rho$: the default 0.9 is PyTorch's 0.1
+            (Flax's default is 0.99). PyTorch averages the unbiased batch variance, this the biased one.
         epsilon: added to the variance.
     Returns:
         `(y, new_running_mean, new_running_var)`; in evaluation the running averages come back unchanged.

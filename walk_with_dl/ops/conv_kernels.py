@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import jax, jax.numpy as jnp
 from jax import lax
+from ..core import jax_started
 
 # %% auto #0
 __all__ = ['CONV_IMPLEMENTATIONS', 'CPU_CONVOLUTION_LIBRARIES', 'resolve_padding', 'conv_output_size',
@@ -128,8 +129,7 @@ def set_cpu_convolution_library(name: str) -> None:
     if name not in CPU_CONVOLUTION_LIBRARIES:
         raise ValueError(f"the CPU convolution library must be one of {CPU_CONVOLUTION_LIBRARIES}, got {name!r}")
     if name == get_cpu_convolution_library(): return
-    from jax._src import xla_bridge                    # no public API says whether the backends have started
-    if xla_bridge.backends_are_initialized():
+    if jax_started():
         raise RuntimeError(f"set_cpu_convolution_library({name!r}) must run before JAX's first operation: the backends "
                            f"have started and read XLA_FLAGS already. Call it at the top of the program, or start Python "
                            f"with XLA_FLAGS='{' '.join(_LIBRARY_FLAGS[name])}'.")

@@ -123,12 +123,13 @@ from flax import nnx
 
 # %% ../../nbs/46_bert_finetuning.ipynb #aa3a428f
 class BertClassifier(nnx.Module):
-    """A `BERT` encoder read in windows of `encoder.max_len` tokens, mean-pooled over the real tokens, then a linear layer.
+    """A `BERT` encoder read in windows of `encoder.max_len` tokens, pooled over the real tokens, then a linear layer: logits `(batch, num_classes)`.
 
     Args:
         encoder: a (pretrained or fresh) `BERT`; its masked-language-model head is kept but not used.
         num_classes: number of labels.
         pad_id: the padding id; lengths are counted from it.
+        pooling: 'mean' of the encoder's outputs over the real tokens, or 'mean_max' (their mean and maximum, concatenated).
         dropout: rate on the pooled features while training.
         rngs: `params` (and `dropout`) streams.
     """
@@ -140,7 +141,7 @@ class BertClassifier(nnx.Module):
         self.head = nnx.Linear(features, num_classes, rngs=rngs)
 
     def features(self, ids: jax.Array) -> jax.Array:
-        "`(batch, features)`: the mean encoder output over the real tokens of right-padded `ids` `(batch, time)`, `time` a multiple of `max_len`."
+        "`(batch, features)`: the pooled encoder outputs over the real tokens of right-padded `ids` `(batch, time)`, `time` a multiple of `max_len`."
         batch, time = ids.shape
         window = self.encoder.max_len
         if time % window: raise ValueError(f"a sequence of {time} tokens is not a whole number of {window}-token windows")

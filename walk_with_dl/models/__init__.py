@@ -9,7 +9,7 @@ __all__ = []
 
 # %% ../../nbs/92_models.ipynb #39ba970b
 from .bert import (
-    BERT, count_baselines, masked_lm_setup, fill_in)
+    BERT, count_baselines, masked_lm_setup, fill_in, BertClassifier)
 from .forecasting import (
     naive_forecast, seasonal_naive_forecast, RecurrentForecaster)
 from walk_with_dl.models.gpt import (

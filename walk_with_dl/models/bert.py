@@ -19,7 +19,7 @@ from ..nn.optimizers import adamw_decaying_matrices
 from .gpt import attention_maps
 
 # %% auto #0
-__all__ = ['BERT', 'count_baselines', 'masked_lm_setup', 'fill_in']
+__all__ = ['BERT', 'count_baselines', 'masked_lm_setup', 'fill_in', 'BertClassifier']
 
 # %% ../../nbs/45_bert.ipynb #7e9c623b
 masked_lm_loss.ignore_index = IGNORE_INDEX
@@ -116,3 +116,51 @@ def fill_in(model: BERT, corpus: TokenCorpus, text: str, hidden: list[int], top:
         best = np.argsort(-np.asarray(probabilities[i]))[:top]
         out.append((text[i], [(corpus.tokenizer.decode([int(j)]), float(probabilities[i, j])) for j in best]))
     return out
+
+# %% ../../nbs/46_bert_finetuning.ipynb #622eb01e
+import jax, jax.numpy as jnp
+from flax import nnx
+
+# %% ../../nbs/46_bert_finetuning.ipynb #aa3a428f
+class BertClassifier(nnx.Module):
+    """A `BERT` encoder read in windows of `encoder.max_len` tokens, pooled over the real tokens, then a linear layer: logits `(batch, num_classes)`.
+
+    Args:
+        encoder: a (pretrained or fresh) `BERT`; its masked-language-model head is kept but not used.
+        num_classes: number of labels.
+        pad_id: the padding id; lengths are counted from it.
+        pooling: 'mean' of the encoder's outputs over the real tokens, or 'mean_max' (their mean and maximum, concatenated).
+        dropout: rate on the pooled features while training.
+        rngs: `params` (and `dropout`) streams.
+    """
+    def __init__(self, encoder: BERT, num_classes: int, pad_id: int = 0, pooling: str = "mean", dropout: float = 0.0, *, rngs: nnx.Rngs):
+        if pooling not in ("mean", "mean_max"): raise ValueError(f"pooling must be 'mean' or 'mean_max', got {pooling!r}")
+        self.encoder, self.pad_id, self.pooling = encoder, pad_id, pooling
+        features = encoder.token_embedding.features * (2 if pooling == "mean_max" else 1)
+        self.dropout = nnx.Dropout(dropout, rngs=rngs)
+        self.head = nnx.Linear(features, num_classes, rngs=rngs)
+
+    def features(self, ids: jax.Array) -> jax.Array:
+        "`(batch, features)`: the pooled encoder outputs over the real tokens of right-padded `ids` `(batch, time)`, `time` a multiple of `max_len`."
+        batch, time = ids.shape
+        window = self.encoder.max_len
+        if time % window: raise ValueError(f"a sequence of {time} tokens is not a whole number of {window}-token windows")
+        lengths = jnp.sum(ids != self.pad_id, axis=1)                               # (batch,)
+        windows = ids.reshape(batch * (time // window), window)
+        starts = jnp.tile(jnp.arange(0, time, window), batch)
+        real = jnp.clip(jnp.repeat(lengths, time // window) - starts, 0, window)    # real tokens of each window
+        h = self.encoder.encode(windows, jnp.maximum(real, 1))                      # an empty window attends to one token ...
+        keep = (jnp.arange(window)[None] < real[:, None]).astype(h.dtype)           # ... and counts for nothing
+        total = (h * keep[..., None]).reshape(batch, time, -1).sum(1)
+        mean = total / jnp.maximum(lengths, 1)[:, None].astype(h.dtype)
+        if self.pooling == "mean": return mean
+        top = jnp.where(keep[..., None] > 0, h, -jnp.inf).reshape(batch, time, -1).max(1)
+        return jnp.concatenate([mean, top], -1)
+
+    def __call__(self, ids: jax.Array) -> jax.Array:
+        "Logits `(batch, num_classes)` of right-padded token `ids` `(batch, time)`."
+        return self.head(self.dropout(self.features(ids)))
+
+    def layer_groups(self) -> list:
+        "Parameter groups for `Learner.freeze` and discriminative rates: embeddings, each block, then the final norm with the head."
+        return [[self.encoder], *self.encoder.blocks, [self.encoder.final_norm, self.head]]

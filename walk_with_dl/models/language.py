@@ -142,7 +142,7 @@ def sample_token(logits: jax.Array, key: jax.Array, temperature=1.0, top_k: int 
         logits: `(..., vocab)` unnormalised log-probabilities.
         key: a JAX PRNG key.
         temperature: divides the logits; 0 means greedy (arg-max). May be traced.
-        top_k: sample only among the `top_k` largest logits (None: all of them). Static.
+        top_k: sample only among the `top_k` largest logits (None: all of them). May be traced.
         top_p: sample only in the nucleus of probability `top_p` (None or 1: no cut). May be traced.
     Returns:
         `(...)` int32 token ids.
@@ -150,10 +150,11 @@ def sample_token(logits: jax.Array, key: jax.Array, temperature=1.0, top_k: int 
     _check_sampling(temperature, top_k, top_p, logits.shape[-1])
     logits = jnp.asarray(logits, jnp.float32)
     greedy = jnp.argmax(logits, -1).astype(jnp.int32)
-    if top_k == 1 or (isinstance(temperature, (int, float)) and temperature == 0): return greedy
+    if (isinstance(top_k, (int, np.integer)) and top_k == 1) or (isinstance(temperature, (int, float)) and temperature == 0): return greedy
     logits = logits / jnp.where(temperature > 0, temperature, 1.0)
-    if top_k is not None and top_k < logits.shape[-1]:
-        kth = jax.lax.top_k(logits, top_k)[0][..., -1:]
+    if top_k is not None:                                                # the k-th largest logit, k possibly traced
+        position = jnp.broadcast_to(logits.shape[-1] - jnp.asarray(top_k, jnp.int32), logits.shape[:-1])[..., None]
+        kth = jnp.take_along_axis(jnp.sort(logits, axis=-1), position, axis=-1)
         logits = jnp.where(logits < kth, -jnp.inf, logits)
     if top_p is not None:
         descending = -jnp.sort(-logits, axis=-1)
@@ -168,16 +169,17 @@ def sample_token(logits: jax.Array, key: jax.Array, temperature=1.0, top_k: int 
 def _check_sampling(temperature, top_k, top_p, vocab):
     if isinstance(temperature, (int, float, np.number)) and not temperature >= 0:
         raise ValueError(f"temperature must be >= 0, got {temperature}")
-    if top_k is not None and not (isinstance(top_k, (int, np.integer)) and 1 <= top_k <= vocab):
+    if top_k is not None and not isinstance(top_k, jax.core.Tracer) and not (isinstance(top_k, (int, np.integer)) and 1 <= top_k <= vocab):
         raise ValueError(f"top_k must be an integer in [1, {vocab}] or None, got {top_k!r}")
     if isinstance(top_p, (int, float, np.number)) and not 0 < top_p <= 1:
         raise ValueError(f"top_p must be in (0, 1] or None, got {top_p}")
 
 # %% ../../nbs/33_language_models.ipynb #e3393263
-@functools.partial(jax.jit, static_argnames=("graphdef", "top_k", "capacity", "begin", "advance"))
-def _sampling_loop(graphdef, state, prompt, keys, temperature, top_p, *, top_k, capacity: int, begin, advance):
+@functools.partial(jax.jit, static_argnames=("graphdef", "capacity", "begin", "advance"))
+def _sampling_loop(graphdef, state, prompt, keys, temperature, top_k, top_p, *, capacity: int, begin, advance):
     """The one compiled decoding loop of every `generate`: `begin(model, prompt, capacity) -> (logits of the next token, carry)`,
-    then for each key: draw a token with `sample_token`, `advance(model, token, carry) -> (logits, carry)`. Returns `(batch, steps)`."""
+    then for each key: draw a token with `sample_token`, `advance(model, token, carry) -> (logits, carry)`. Returns `(batch, steps)`.
+    The sampling settings are traced: one compilation serves every temperature, top-k and top-p."""
     model = nnx.merge(graphdef, state)
     model.eval()
     def step(loop, key):
@@ -197,11 +199,10 @@ def _decode(model, prompt, n_tokens, temperature, top_k, top_p, seed, begin, adv
     if n_tokens < 1: raise ValueError(f"n_tokens must be positive, got {n_tokens}")
     _check_sampling(temperature, top_k, top_p, model.vocab_size)
     if top_k == 1: temperature = 0.0                                       # greedy
-    top_k = None if top_k is None else int(top_k)
     graphdef, state = nnx.split(model)
     tokens = _sampling_loop(graphdef, state, jnp.asarray(prompt, jnp.int32), jax.random.split(jax.random.key(seed), n_tokens),
-                            jnp.float32(temperature), jnp.float32(1.0 if top_p is None else top_p),
-                            top_k=top_k, capacity=int(capacity), begin=begin, advance=advance)
+                            jnp.float32(temperature), jnp.int32(model.vocab_size if top_k is None else top_k),
+                            jnp.float32(1.0 if top_p is None else top_p), capacity=int(capacity), begin=begin, advance=advance)
     tokens = np.asarray(tokens)
     return tokens[0] if single else tokens
 

@@ -7,11 +7,10 @@ Time budget. Each test prints its notebook's wall time (the whole process: inter
 every cell), and without `--slow` a notebook fails when it takes more than
 `WWDL_NOTEBOOK_BUDGET_S` seconds (default 150; 0 turns the bound off), even if all its cells pass.
 The goal is 60 s per notebook without its slow cells on the CI machine (2 CPU cores, `pytest -n 2`
-running two notebooks at once: see nbs/authoring.md, "Slow cells"). The hard bound is 90 s, not
-60 s, because that machine is noisy: the same notebook's time moves by a third or more with what
+running two notebooks at once: see nbs/authoring.md, "Slow cells"). A hard bound must sit well
+above 60 s, because that machine is noisy: the same notebook's time moves by a third or more with what
 else runs on the two cores (the other pytest worker, other jobs) and with whether XLA's
-compilation cache is warm, so a bound at the goal would fail at random; 90 s fails only a
-notebook that is clearly over it. The default stays at 150 s: on 2026-12-07 a clean `.ci/run` here had
+compilation cache is warm, so a bound at the goal would fail at random. The default is 150 s: on 2026-12-07 a clean `.ci/run` here had
 every notebook under 60 s but 42_gpt (65 s, since trimmed to 53 s alone), while the CI run of 2026-12-02 on
 the same kind of machine took twice as long for the same notebooks (99_cli 146 s, 42_gpt 115 s), and a
 bound that the machine's variance can cross fails a whole submission. A notebook near 60 s should move its long cells behind

@@ -114,7 +114,10 @@ def test_layers_point_one_way(nb):
                 assert imported.split(".")[1] not in ("learner", "recipes", "cli"), f"{nb.name}: {mod} imports {imported}: below the learner"
 
 # Names that say "data pipeline, downloader, loss or metric": they belong to data, datasets, nn.losses or metrics.
-NOT_AN_ARCHITECTURE = re.compile(r"(?i)(dataloader|corpus|windows$|download|^load_|^read_|_loss$|accuracy|perplexity|"
+# A model's own weights are not data: reading, downloading and loading weights (`load_state_dict`,
+# `download_weights`, `load_pretrained`) stays with the models, as in torchvision.
+NOT_AN_ARCHITECTURE = re.compile(r"(?i)(?!.*(weights|state_dict|pretrained))"
+                                 r"(dataloader|corpus|windows$|download|^load_|^read_|_loss$|accuracy|perplexity|"
                                  r"^bits_per_|^(random_|resize_|frame_)|paragraphs|^pad_|^mask_tokens$|_series$)")
 
 def models_modules():

@@ -16,8 +16,8 @@ from .attention import (
     rotary_embedding, KVCache, attention_weights, MultiHeadAttention, CausalDepthwiseConv,
     DecoderCache, FeedForward, TransformerEncoderBlock, TransformerDecoderBlock)
 from .conv import (
-    LayerSpec, Conv, ConvTranspose, MaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, Flatten,
-    Dense, BatchNorm, Dropout, Lambda, Sequential)
+    LayerSpec, Conv, ConvTranspose, MaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool,
+    AdaptiveAvgPool, Flatten, Dense, BatchNorm, Dropout, Lambda, Sequential)
 from .init import (
     Initializer, glorot_uniform, glorot_normal, kaiming_uniform, kaiming_normal, INITIALIZERS,
     compute_fans, variance_scaling, naive_normal, lecun_normal, xavier_uniform, xavier_normal,

@@ -15,11 +15,11 @@ from jax import lax
 from flax import nnx
 from ..core import Summary, summary
 from .init import Initializer, get_initializer, variance_scaling
-from ..ops.conv_kernels import avg_pool, conv, conv_transpose, global_avg_pool, global_max_pool, max_pool
+from ..ops.conv_kernels import avg_pool, conv, conv_transpose, global_avg_pool, global_max_pool, max_pool, resolve_padding
 
 # %% auto #0
-__all__ = ['LayerSpec', 'Conv', 'ConvTranspose', 'MaxPool', 'AvgPool', 'GlobalAvgPool', 'GlobalMaxPool', 'Flatten', 'Dense',
-           'BatchNorm', 'Dropout', 'Lambda', 'Sequential']
+__all__ = ['LayerSpec', 'Conv', 'ConvTranspose', 'MaxPool', 'AvgPool', 'GlobalAvgPool', 'GlobalMaxPool', 'AdaptiveAvgPool',
+           'Flatten', 'Dense', 'BatchNorm', 'Dropout', 'Lambda', 'Sequential']
 
 # %% ../../nbs/21_conv_layers.ipynb #ffaaa971
 def _window(kernel_size, spatial_dims: int, name: str) -> tuple[int, ...]:
@@ -199,12 +199,35 @@ class ConvTranspose(nnx.Module, metaclass=_SpecMeta):
         return y if self.bias is None else y + self.bias[...].astype(y.dtype)
 
 # %% ../../nbs/21_conv_layers.ipynb #9fd795f5
+def _ceil_mode_pads(spatial, window, stride, pads) -> tuple[tuple[int, int], ...]:
+    "PyTorch's `ceil_mode`: more padding at the high end so that a last, partial window counts, unless it would start in that padding."
+    out = []
+    for n, k, s, (low, high) in zip(spatial, window, stride, pads):
+        size = n + low + high
+        if size < k: raise ValueError(f"MaxPool: window {k} is larger than the padded input ({size})")
+        count = -(-(size - k) // s) + 1                  # ceil((size - k) / s) + 1 windows
+        if (count - 1) * s >= n + low: count -= 1        # PyTorch: the last window starts inside the input or the low padding
+        out.append((low, high + max(0, (count - 1) * s + k - size)))
+    return tuple(out)
+
 class MaxPool(nnx.Module):
-    "Max pooling over `window` (an int or one per spatial dimension); `stride` defaults to `window`."
-    def __init__(self, window: int | Sequence[int], stride=None, padding="VALID", implementation: str | None = None):
+    """Max pooling over `window` (an int or one per spatial dimension); `stride` defaults to `window`.
+
+    `ceil_mode=True` is PyTorch's: the output size rounds up, so a last window that runs over the
+    edge (but starts inside the input) still counts, as GoogLeNet's pools need.
+    """
+    def __init__(self, window: int | Sequence[int], stride=None, padding="VALID", ceil_mode: bool = False,
+                 implementation: str | None = None):
         self.window, self.stride, self.padding, self.implementation = window, stride, padding, implementation
+        self.ceil_mode = ceil_mode
     def __call__(self, x: jax.Array) -> jax.Array:
-        return max_pool(x, self.window, self.stride, self.padding, implementation=self.implementation)
+        window, stride, padding = self.window, self.stride, self.padding
+        if self.ceil_mode:
+            spatial = x.shape[1:-1]
+            window = _window(window, len(spatial), "MaxPool")
+            stride = window if stride is None else _window(stride, len(spatial), "MaxPool")
+            padding = _ceil_mode_pads(spatial, window, stride, resolve_padding(padding, spatial, window, stride))
+        return max_pool(x, window, stride, padding, implementation=self.implementation)
 
 class AvgPool(nnx.Module):
     "Average pooling over `window`; `count_include_pad` divides by the full window (PyTorch, Flax) or by the real cells (Keras)."
@@ -223,6 +246,40 @@ class GlobalAvgPool(nnx.Module):
 class GlobalMaxPool(nnx.Module):
     "Maximum over all spatial positions: `(batch, *spatial, channels)` -> `(batch, channels)`."
     def __call__(self, x: jax.Array) -> jax.Array: return global_max_pool(x)
+
+def _adaptive_bins(n: int, m: int) -> np.ndarray:
+    "The `(m, n)` matrix averaging PyTorch's adaptive bins: bin i covers [floor(i n / m), ceil((i + 1) n / m))."
+    weights = np.zeros((m, n), np.float32)
+    for i in range(m):
+        start, stop = (i * n) // m, -(-((i + 1) * n) // m)
+        weights[i, start:stop] = 1.0 / (stop - start)
+    return weights
+
+class AdaptiveAvgPool(nnx.Module):
+    """Average pooling to a fixed `output_size` whatever the input's, PyTorch's `AdaptiveAvgPool{1,2,3}d`.
+
+    `output_size`: an int (every spatial dimension) or one per dimension, `None` keeping that
+    dimension. Output bin `i` of a dimension of size `n` pooled to `m` averages inputs
+    `floor(i n / m)` to `ceil((i + 1) n / m) - 1`: bins may overlap when `m` does not divide `n`.
+    """
+    def __init__(self, output_size: int | Sequence[int | None]):
+        self.output_size = output_size
+    def __call__(self, x: jax.Array) -> jax.Array:
+        spatial = x.shape[1:-1]
+        sizes = (self.output_size,) * len(spatial) if isinstance(self.output_size, (int, np.integer)) else tuple(self.output_size)
+        if len(sizes) != len(spatial) or any(m is not None and (not isinstance(m, (int, np.integer)) or m < 1) for m in sizes):
+            raise ValueError(f"AdaptiveAvgPool: output_size {self.output_size!r} needs a positive int (or None) for each of "
+                             f"the {len(spatial)} spatial dimensions of inputs {tuple(x.shape)}")
+        for axis, (n, m) in enumerate(zip(spatial, sizes), start=1):
+            if m is None or m == n: continue
+            if n % m == 0:                               # equal, disjoint bins: a reshape and a mean
+                x = x.reshape(*x.shape[:axis], m, n // m, *x.shape[axis + 1:]).mean(axis + 1)
+            else:
+                pooled = jnp.tensordot(jnp.asarray(_adaptive_bins(n, m), x.dtype), x, axes=([1], [axis]),
+                                       precision=lax.Precision.HIGHEST)
+                x = jnp.moveaxis(pooled, 0, axis)
+        return x
+
 
 # %% ../../nbs/21_conv_layers.ipynb #d077a9ce
 class Flatten(nnx.Module):
@@ -246,13 +303,37 @@ class BatchNorm(nnx.BatchNorm, metaclass=_SpecMeta):
 
     `BatchNorm(num_features, rngs=...)`, or `BatchNorm()` inside a `Sequential` (which infers
     `num_features`, and checks it if given). `momentum` is the weight of the old running average
-    (Flax's convention): 0.9 here is PyTorch's `momentum=0.1`; Flax's default is 0.99. PyTorch's
-    running variance averages the unbiased batch variance, this (as Flax) the biased one. Other
+    (Flax's convention): 0.9 here is PyTorch's `momentum=0.1`; Flax's default is 0.99. The running
+    variance averages the biased batch variance (Flax), or with `unbiased_running_var=True` the
+    unbiased one, $\frac{m}{m-1}\sigma^2_\mathcal{B}$ (PyTorch, whose models the zoo imports). Other
     keyword arguments and their defaults as `nnx.BatchNorm` (`epsilon=1e-5`, `use_running_average`, ...).
     """
     _input_size = "num_features"
-    def __init__(self, num_features: int | None = None, *, momentum: float = 0.9, rngs: nnx.Rngs | None = None, **kwargs):
+    def __init__(self, num_features: int | None = None, *, momentum: float = 0.9, unbiased_running_var: bool = False,
+                 rngs: nnx.Rngs | None = None, **kwargs):
         super().__init__(num_features, momentum=momentum, rngs=rngs, **kwargs)
+        self.unbiased_running_var = unbiased_running_var
+
+    def __call__(self, x: jax.Array, use_running_average: bool | None = None, *, mask: jax.Array | None = None) -> jax.Array:
+        evaluating = self.use_running_average if use_running_average is None else use_running_average
+        if not self.unbiased_running_var or evaluating is None or evaluating:
+            return super().__call__(x, use_running_average, mask=mask)
+        if mask is not None or self.axis_name is not None or self.axis not in (-1, x.ndim - 1):
+            raise NotImplementedError("BatchNorm(unbiased_running_var=True) normalises the last axis, without mask or axis_name")
+        count = x.size // x.shape[-1]
+        if count < 2:
+            raise ValueError(f"BatchNorm: training needs more than one value per channel, got inputs of shape {tuple(x.shape)}")
+        axes = tuple(range(x.ndim - 1))
+        xf = x.astype(jnp.promote_types(x.dtype, jnp.float32))
+        mean = xf.mean(axes)
+        var = jnp.square(xf - mean).mean(axes)                        # normalise with the biased variance, as PyTorch
+        m = self.momentum
+        self.mean[...] = m * self.mean[...] + (1 - m) * lax.stop_gradient(mean)
+        self.var[...] = m * self.var[...] + (1 - m) * lax.stop_gradient(var) * (count / (count - 1))
+        y = (xf - mean) * lax.rsqrt(var + self.epsilon)
+        if self.scale is not None: y = y * self.scale[...]
+        if self.bias is not None: y = y + self.bias[...]
+        return y.astype(self.dtype or x.dtype)
 
 # %% ../../nbs/21_conv_layers.ipynb #25593d3f
 class Dropout(nnx.Dropout):

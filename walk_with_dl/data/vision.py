@@ -15,7 +15,7 @@ from flax import nnx
 from ..nn.conv import _SpecMeta
 
 # %% auto #0
-__all__ = ['resize_images', 'random_crop', 'affine_transform', 'random_affine', 'RandomCrop', 'RandomAffine', 'frame_digits']
+__all__ = ['resize_images', 'random_crop', 'affine_transform', 'random_affine', 'RandomCrop', 'RandomAffine', 'frame_digits', 'IMAGENET_MEAN', 'IMAGENET_STD', 'resize_shorter_side', 'center_crop', 'classification_preprocess']
 
 # %% ../../nbs/22_augmentation.ipynb #2c3eb673
 def resize_images(images: jax.Array, size: Sequence[int], method: str = "linear", antialias: bool = True) -> jax.Array:
@@ -156,3 +156,41 @@ def frame_digits(images, box_size: int = 20, canvas_size: int = 32) -> jax.Array
     high = canvas_size - box_size - low
     resized = resize_images(images, (box_size, box_size))
     return jnp.pad(resized, ((0, 0), (low, high), (low, high), (0, 0)))
+
+# %% ../../nbs/24_pretrained_weights.ipynb #e9fbfa92
+import numpy as np
+import jax, jax.numpy as jnp
+
+# %% ../../nbs/24_pretrained_weights.ipynb #7c6b4926
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+def resize_shorter_side(images, size: int) -> jax.Array:
+    "Resize images \`(batch, height, width, channels)\` so the shorter side is \`size\` (bilinear, antialiased; the longer side truncated as torchvision does)."
+    images = jnp.asarray(images)
+    h, w = images.shape[-3:-1]
+    new = (size, int(size * w / h)) if h <= w else (int(size * h / w), size)
+    if new == (h, w): return images.astype(jnp.float32)
+    return jax.image.resize(images.astype(jnp.float32), (*images.shape[:-3], *new, images.shape[-1]), "linear", antialias=True)
+
+def center_crop(images, size: int | tuple[int, int]) -> jax.Array:
+    "The central \`size\` (an int: a square) of images \`(..., height, width, channels)\`, placed as torchvision's \`center_crop\`."
+    images = jnp.asarray(images)
+    ch, cw = (size, size) if isinstance(size, (int, np.integer)) else size
+    h, w = images.shape[-3:-1]
+    if ch > h or cw > w: raise ValueError(f"center_crop: {ch}x{cw} is larger than the images ({h}x{w})")
+    top, left = int(round((h - ch) / 2.0)), int(round((w - cw) / 2.0))
+    return images[..., top:top + ch, left:left + cw, :]
+
+def classification_preprocess(images, resize_size: int = 256, crop_size: int = 224, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> jax.Array:
+    """torchvision's \`ImageClassification\` transform, channels last: resize the shorter side, crop the centre, scale, normalise.
+
+    \`images\`: \`(height, width, channels)\` or a batch of them; \`uint8\` (0-255) or floats in [0, 1].
+    On floats it equals torchvision's to float precision; on \`uint8\`, torchvision rounds the resized
+    image to integers first, which this does not (a difference below 1/255 before normalising).
+    """
+    images = jnp.asarray(images)
+    if images.ndim not in (3, 4): raise ValueError(f"classification_preprocess expects (height, width, channels) or a batch of them, got shape {images.shape}")
+    if images.shape[-1] != len(mean): raise ValueError(f"images have {images.shape[-1]} channels, mean/std have {len(mean)}: images are channels last")
+    scale = 255.0 if images.dtype == jnp.uint8 else 1.0
+    x = center_crop(resize_shorter_side(images, resize_size), crop_size) / scale
+    return (x - jnp.asarray(mean, jnp.float32)) / jnp.asarray(std, jnp.float32)

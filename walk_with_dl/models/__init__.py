@@ -28,8 +28,8 @@ from .sequence_classification import (
 from .vit import (
     patchify, VisionTransformer)
 from .weights import (
-    IMAGENET_MEAN, IMAGENET_STD, TORCHVISION_WEIGHTS, register_model, list_models, get_model,
-    state_dict_of, from_torchvision, to_torchvision, load_state_dict, save_state_dict,
+    TORCHVISION_WEIGHTS, register_model, list_models, get_model, state_dict_of,
+    from_torchvision, to_torchvision, load_state_dict, save_state_dict, weights_transforms,
     weights_info, download_weights, load_pretrained)
 from .word2vec import (
     NoiseTable, Word2Vec, SkipGram, CBOW, cosine_similarities, most_similar, pca_project)

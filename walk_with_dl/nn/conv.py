@@ -299,7 +299,7 @@ class Dense(nnx.Linear, metaclass=_SpecMeta):
 
 # %% ../../nbs/21_conv_layers.ipynb #316e8690
 class BatchNorm(nnx.BatchNorm, metaclass=_SpecMeta):
-    """Batch normalisation over all axes but the channels (last): `nnx.BatchNorm` with momentum 0.9 by default.
+    r"""Batch normalisation over all axes but the channels (last): `nnx.BatchNorm` with momentum 0.9 by default.
 
     `BatchNorm(num_features, rngs=...)`, or `BatchNorm()` inside a `Sequential` (which infers
     `num_features`, and checks it if given). `momentum` is the weight of the old running average

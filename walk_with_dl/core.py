@@ -12,8 +12,8 @@ import jax, jax.numpy as jnp
 from flax import nnx
 
 # %% auto #0
-__all__ = ['key_for', 'make_rngs', 'numpy_rng', 'param_count', 'SummaryRow', 'Summary', 'summary', 'configurable', 'model_config',
-           'build_model', 'jax_started']
+__all__ = ['key_for', 'make_rngs', 'numpy_rng', 'param_count', 'flop_count', 'SummaryRow', 'Summary', 'summary', 'configurable',
+           'model_config', 'build_model', 'jax_started']
 
 # %% ../nbs/00_core.ipynb #bfa59ab8
 def key_for(seed: int, *names: str | int) -> jax.Array:
@@ -40,6 +40,19 @@ def numpy_rng(seed: int, *names: str | int) -> np.random.Generator:
 def param_count(model: nnx.Module) -> int:
     "Number of scalars in the `nnx.Param` leaves of `model` (trainable weights only)."
     return sum(int(np.prod(p.shape)) for p in jax.tree.leaves(nnx.state(model, nnx.Param)))
+
+# %% ../nbs/00_core.ipynb #1d5db8c9
+def flop_count(model: nnx.Module, *inputs) -> float:
+    """Floating-point operations of `model(*inputs)` by XLA's cost analysis of the lowered program.
+
+    `inputs` may be arrays or `jax.ShapeDtypeStruct`s; `model` may be abstract (`nnx.eval_shape`)."""
+    graph, state = nnx.split(model)
+    def forward(state, *inputs): return nnx.merge(graph, state)(*inputs)
+    abstract = [x if isinstance(x, jax.ShapeDtypeStruct) else jax.ShapeDtypeStruct(np.shape(x), jnp.result_type(x)) for x in inputs]
+    cost = jax.jit(forward).lower(state, *abstract).cost_analysis()
+    if isinstance(cost, (list, tuple)): cost = cost[0]
+    if not cost or "flops" not in cost: raise RuntimeError("XLA reported no cost analysis for this program on this backend")
+    return float(cost["flops"])
 
 # %% ../nbs/00_core.ipynb #515ac790
 @dataclasses.dataclass

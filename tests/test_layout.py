@@ -149,3 +149,13 @@ def test_the_rules_catch_a_misplaced_name():
         assert NOT_AN_ARCHITECTURE.search(name), name
     for name in ("GPT", "generate", "sample_token", "fill_in", "naive_forecast", "attention_maps"):
         assert not NOT_AN_ARCHITECTURE.search(name), name
+
+def test_modules_compile_without_warnings():
+    "Invalid escape sequences (a `\\s` in a docstring meant for LaTeX) are warnings today and errors in a later Python."
+    import warnings
+    for path in sorted((ROOT / "walk_with_dl").rglob("*.py")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try: compile(path.read_text(), str(path), "exec")
+            except (SyntaxError, SyntaxWarning, DeprecationWarning) as e:
+                pytest.fail(f"{path.relative_to(ROOT)}: {e}; use a raw docstring (r\"\"\"...\"\"\") or escape the backslash")

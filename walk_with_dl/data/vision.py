@@ -165,7 +165,7 @@ import jax, jax.numpy as jnp
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 def resize_shorter_side(images, size: int) -> jax.Array:
-    "Resize images \`(batch, height, width, channels)\` so the shorter side is \`size\` (bilinear, antialiased; the longer side truncated as torchvision does)."
+    "Resize images `(batch, height, width, channels)` so the shorter side is `size` (bilinear, antialiased; the longer side truncated as torchvision does)."
     images = jnp.asarray(images)
     h, w = images.shape[-3:-1]
     new = (size, int(size * w / h)) if h <= w else (int(size * h / w), size)
@@ -173,7 +173,7 @@ def resize_shorter_side(images, size: int) -> jax.Array:
     return jax.image.resize(images.astype(jnp.float32), (*images.shape[:-3], *new, images.shape[-1]), "linear", antialias=True)
 
 def center_crop(images, size: int | tuple[int, int]) -> jax.Array:
-    "The central \`size\` (an int: a square) of images \`(..., height, width, channels)\`, placed as torchvision's \`center_crop\`."
+    "The central `size` (an int: a square) of images `(..., height, width, channels)`, placed as torchvision's `center_crop`."
     images = jnp.asarray(images)
     ch, cw = (size, size) if isinstance(size, (int, np.integer)) else size
     h, w = images.shape[-3:-1]
@@ -182,10 +182,10 @@ def center_crop(images, size: int | tuple[int, int]) -> jax.Array:
     return images[..., top:top + ch, left:left + cw, :]
 
 def classification_preprocess(images, resize_size: int = 256, crop_size: int = 224, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> jax.Array:
-    """torchvision's \`ImageClassification\` transform, channels last: resize the shorter side, crop the centre, scale, normalise.
+    """torchvision's `ImageClassification` transform, channels last: resize the shorter side, crop the centre, scale, normalise.
 
-    \`images\`: \`(height, width, channels)\` or a batch of them; \`uint8\` (0-255) or floats in [0, 1].
-    On floats it equals torchvision's to float precision; on \`uint8\`, torchvision rounds the resized
+    `images`: `(height, width, channels)` or a batch of them; `uint8` (0-255) or floats in [0, 1].
+    On floats it equals torchvision's to float precision; on `uint8`, torchvision rounds the resized
     image to integers first, which this does not (a difference below 1/255 before normalising).
     """
     images = jnp.asarray(images)

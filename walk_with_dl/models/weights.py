@@ -284,7 +284,7 @@ TORCHVISION_WEIGHTS: dict[str, dict[str, tuple | str]] = {
 }
 
 def weights_transforms(name: str, weights: str = "DEFAULT") -> Callable:
-    "The preprocessing of \`name\`'s \`weights\`, as torchvision's \`weights.transforms()\`: \`classification_preprocess\` with its sizes."
+    "The preprocessing of `name`'s `weights`, as torchvision's `weights.transforms()`: `classification_preprocess` with its sizes."
     info = weights_info(name, weights)
     return partial(classification_preprocess, resize_size=info["resize_size"], crop_size=info["crop_size"],
                    mean=info["mean"], std=info["std"])

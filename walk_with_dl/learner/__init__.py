@@ -889,14 +889,15 @@ from .export import export_model, load_export, load_model, Export, decode_output
 
 _all_ = ['constant_schedule', 'one_cycle_schedule', 'one_cycle_momentum', 'flat_cos_schedule', 'exponential_schedule', 'sample_schedule', 'learning_rates', 'Callback', 'Recorder', 'ProgressCallback', 'EarlyStopping', 'SaveBest', 'SaveCheckpoint', 'CSVLogger', 'GradientClip', 'GradientAccumulation', 'MixedPrecision', 'TrackerCallback', 'EMA', 'NonFiniteLossError', 'WeightAverageState', 'with_weight_average', 'BatchSpec', 'Models', 'Task', 'SupervisedTask', 'batch_length', 'layer_groups', 'parameter_groups', 'norm_parameters', 'decay_mask', 'NORM_LAYERS', 'export_model', 'load_export', 'load_model', 'Export', 'decode_outputs', 'Learner', 'LRFinderResult', 'TrainStep']
 
-# %% ../../nbs/71_tabular_models.ipynb #d1f26210
+# %% ../../nbs/71_tabular_models.ipynb #7dfef078
 # (this chapter's part of walk_with_dl.learner)
 from ..core import make_rngs
 
-# %% ../../nbs/71_tabular_models.ipynb #1d98aa6e
+# %% ../../nbs/71_tabular_models.ipynb #be799b5d
 def tabular_learner(tab, layers: Sequence[int] = (200, 100), embedding_sizes: dict | None = None, y_range=None,
                     dropout=0.0, embedding_dropout: float = 0.0, batch_size: int = 64, seed: int = 0, lr: float = 1e-2,
-                    metrics: Sequence = (), loss_fn=None, weight_decay: float = 1e-2, **kwargs) -> "Learner":
+                    metrics: Sequence = (), loss_fn=None, weight_decay: float = 1e-2, steps_per_dispatch: int | None = None,
+                    **kwargs) -> "Learner":
     """A `Learner` with a `TabularModel` for the table `tab` (a `walk_with_dl.data.tabular.Tabular`).
 
     Args:
@@ -906,6 +907,8 @@ def tabular_learner(tab, layers: Sequence[int] = (200, 100), embedding_sizes: di
         batch_size, seed: of the training loader; `seed` also initialises the model.
         loss_fn: default binary cross-entropy (two classes), cross-entropy (more) or MSE (regression).
         weight_decay: AdamW's decoupled weight decay (fastai's default 0.01).
+        steps_per_dispatch: training steps per compiled call; default: a whole epoch (one `lax.scan`), as small
+            tabular models spend more time being dispatched than computing.
         **kwargs: passed to `Learner` (`cbs`, `progress`, `steps_per_dispatch`...).
     """
     from walk_with_dl.models.tabular import TabularModel
@@ -917,4 +920,5 @@ def tabular_learner(tab, layers: Sequence[int] = (200, 100), embedding_sizes: di
     if loss_fn is None:
         loss_fn = mse if tab.y_block == "regression" else (binary_cross_entropy if tab.n_out == 1 else cross_entropy)
     kwargs.setdefault("optimizer", functools.partial(optax.adamw, weight_decay=weight_decay))
-    return Learner(model, dls, loss_fn, lr=lr, metrics=metrics, seed=seed, **kwargs)
+    return Learner(model, dls, loss_fn, lr=lr, metrics=metrics, seed=seed,
+                   steps_per_dispatch=steps_per_dispatch or len(dls.train), **kwargs)

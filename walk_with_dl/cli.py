@@ -276,6 +276,7 @@ def _predict_table(file: Path, kind: str, export, export_dir: Path, top_k: int) 
         raise ValueError(f"{file} is not a readable CSV table: {e}") from None
     if df.empty: raise ValueError(f"{file} holds no rows")
     tab = Tabular.from_dict(export.preprocessing["tabular"])
+    df = df.drop(columns=[n for n in tab.y_names if n in df.columns])     # a target column is not an input
     try: x = tab.arrays(df)
     except (KeyError, TypeError) as e: raise ValueError(f"{file}: {e.args[0] if e.args else e}") from None
     x.pop("y", None)

@@ -376,10 +376,10 @@ def masked_accuracy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     keep = labels != IGNORE_INDEX
     return ((logits.argmax(-1) == labels) & keep).sum() / jnp.maximum(keep.sum(), 1)
 
-# %% ../nbs/72_imbalanced.ipynb #adf955c3
+# %% ../nbs/72_imbalanced.ipynb #ec0c4538
 # (this chapter's part of walk_with_dl.metrics)
 
-# %% ../nbs/72_imbalanced.ipynb #800016eb
+# %% ../nbs/72_imbalanced.ipynb #3dcd0ec3
 def precision_recall_curve(scores, targets, weights=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Precision and recall at every distinct threshold of binary `scores`, as scikit-learn's `precision_recall_curve`.
 

@@ -114,10 +114,10 @@ def masked_lm_loss(logits: jax.Array, labels: jax.Array) -> jax.Array:
     picked = jnp.take_along_axis(log_probabilities, jnp.where(keep, labels, 0)[..., None].astype(jnp.int32), -1)[..., 0]
     return -(picked * keep).sum() / jnp.maximum(keep.sum(), 1)
 
-# %% ../../nbs/72_imbalanced.ipynb #ad2d1451
+# %% ../../nbs/72_imbalanced.ipynb #89bb7d1c
 # (this chapter's part of walk_with_dl.nn.losses)
 
-# %% ../../nbs/72_imbalanced.ipynb #6423f569
+# %% ../../nbs/72_imbalanced.ipynb #a1533e6d
 def sigmoid_focal_loss(logits: jax.Array, targets: jax.Array, alpha: float | None = None, gamma: float = 2.0,
                        weights: jax.Array | None = None) -> jax.Array:
     r"""Mean focal loss $-\alpha_t (1-p_t)^\gamma \log p_t$ of binary `logits` (Lin et al., 2017).

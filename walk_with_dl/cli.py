@@ -239,6 +239,7 @@ def predict_file(path, file, top_k: int = 1) -> dict:
     export_dir = find_export(path)
     from walk_with_dl.learner import load_export
     export = load_export(export_dir)
+    if "tabular" in export.preprocessing: return _predict_table(file, kind, export, export_dir, top_k)
     if len(export.inputs) != 1 or export.keyword_inputs:
         raise ValueError(f"wwdl predict reads one input array; the model exported in {export_dir} takes {len(export.inputs)} "
                          f"positional and {len(export.keyword_inputs)} keyword inputs")
@@ -250,6 +251,10 @@ def predict_file(path, file, top_k: int = 1) -> dict:
     else: x = read_array(file)
     rows = model_rows(x, export.inputs[0], str(file))
     probabilities = np.asarray(export.predict(rows, probabilities=True))
+    return {"file": str(file), "export": str(export_dir), "predictions": _ranked_classes(probabilities, export, top_k)}
+
+def _ranked_classes(probabilities, export, top_k: int) -> list:
+    "Per row, the `top_k` likeliest classes with their probabilities."
     if probabilities.ndim != 2 or probabilities.shape[1] < 2:
         raise ValueError(f"wwdl predict names classes, for models that give one vector of class scores per row; this one gives "
                          f"outputs of shape {probabilities.shape[1:]} per row")
@@ -258,7 +263,30 @@ def predict_file(path, file, top_k: int = 1) -> dict:
     if len(classes) != num_classes: raise ValueError(f"the export names {len(classes)} classes but the model scores {num_classes}")
     if top_k > num_classes: raise ValueError(f"--top-k {top_k} is more than the model's {num_classes} classes")
     order = np.argsort(-probabilities, axis=1, kind="stable")[:, :top_k]   # ties: the first class, as argmax
-    predictions = [[{"class": classes[j], "probability": float(p[j])} for j in o] for p, o in zip(probabilities, order)]
+    return [[{"class": classes[j], "probability": float(p[j])} for j in o] for p, o in zip(probabilities, order)]
+
+def _predict_table(file: Path, kind: str, export, export_dir: Path, top_k: int) -> dict:
+    "Predictions for the rows of a CSV table, processed by the fitted `Tabular` that the export records."
+    if kind != "csv":
+        raise ValueError(f"the model exported in {export_dir} reads tables: give a .csv file whose header line names the columns")
+    import pandas as pd
+    from walk_with_dl.data.tabular import Tabular
+    try: df = pd.read_csv(file)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise ValueError(f"{file} is not a readable CSV table: {e}") from None
+    if df.empty: raise ValueError(f"{file} holds no rows")
+    tab = Tabular.from_dict(export.preprocessing["tabular"])
+    df = df.drop(columns=[n for n in tab.y_names if n in df.columns])     # a target column is not an input
+    try: x = tab.arrays(df)
+    except (KeyError, TypeError) as e: raise ValueError(f"{file}: {e.args[0] if e.args else e}") from None
+    x.pop("y", None)
+    if tab.y_block == "regression":
+        values = np.asarray(export.predict(x)).reshape(len(df), -1)
+        predictions = [[{"target": n, "value": float(v)} for n, v in zip(tab.y_names, row)] for row in values]
+    else:
+        probabilities = np.asarray(export.predict(x, probabilities=True))
+        if probabilities.shape[1] == 1: probabilities = np.c_[1 - probabilities, probabilities]    # one logit: two classes
+        predictions = _ranked_classes(probabilities, export, top_k)
     return {"file": str(file), "export": str(export_dir), "predictions": predictions}
 
 # %% ../nbs/99_cli.ipynb #250c53f6
@@ -306,7 +334,8 @@ def _print_result(result: dict, as_json: bool):
 def _print_predictions(result: dict, as_json: bool):
     if as_json: print(json.dumps(result))
     else:
-        for row in result["predictions"]: print("  ".join(f"{p['class']} {p['probability']:.4f}" for p in row))
+        for row in result["predictions"]:
+            print("  ".join(f"{p['target']} {p['value']:.6g}" if "value" in p else f"{p['class']} {p['probability']:.4f}" for p in row))
 
 def _train(args, recipes) -> int:
     from walk_with_dl.recipes import train_recipe

@@ -13,7 +13,7 @@ import numpy as np
 from .core import numpy_rng
 
 # %% auto #0
-__all__ = ['MNIST_FILES', 'FASHION_MNIST_FILES', 'FASHION_MNIST_CLASSES', 'CIFAR10_FILE', 'CIFAR10_CLASSES', 'Dataset', 'load_digits', 'load_iris', 'load_wine', 'load_breast_cancer', 'load_diabetes', 'ChecksumError', 'RemoteFile', 'default_cache_dir', 'sha256_of', 'download_file', 'read_idx', 'write_idx', 'load_mnist', 'load_fashion_mnist', 'read_cifar10_batch', 'read_cifar10_archive', 'load_cifar10', 'TEXT8_FILE', 'TINY_SHAKESPEARE_FILE', 'read_text8_archive', 'load_text8', 'load_tiny_shakespeare', 'seasonal_series']
+__all__ = ['MNIST_FILES', 'FASHION_MNIST_FILES', 'FASHION_MNIST_CLASSES', 'CIFAR10_FILE', 'CIFAR10_CLASSES', 'Dataset', 'load_digits', 'load_iris', 'load_wine', 'load_breast_cancer', 'load_diabetes', 'ChecksumError', 'RemoteFile', 'default_cache_dir', 'sha256_of', 'download_file', 'read_idx', 'write_idx', 'load_mnist', 'load_fashion_mnist', 'read_cifar10_batch', 'read_cifar10_archive', 'load_cifar10', 'TEXT8_FILE', 'TINY_SHAKESPEARE_FILE', 'read_text8_archive', 'load_text8', 'load_tiny_shakespeare', 'seasonal_series', 'sales_table']
 
 # %% ../nbs/02_datasets.ipynb #fb04c8c2
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -426,3 +426,25 @@ def seasonal_series(length: int = 4000, trend: float = 0.002, periods=(12, 40), 
     for i in range(length):
         noise[i] = (noise_ar * noise[i - 1] if i else 0.0) + innovations[i]
     return (y + noise).astype(np.float32)
+
+# %% ../nbs/71_tabular_models.ipynb #0235c2bd
+def sales_table(n: int = 2500, n_stores: int = 200, seed: int = 0, return_traits: bool = False):
+    """A generated sales table with a high-cardinality categorical column, an interaction and missing values.
+
+    Each row is a sale in one of `n_stores` stores (hidden traits $u_s \\sim \\mathcal N(0, I_2)$) on one of 7 weekdays
+    (effects $v_d \\sim \\mathcal N(0, 0.5^2)$): $y = 2u_{s,1} + u_{s,2} x_1 + \\sin(3x_2) + v_d + \\varepsilon$ with
+    $x_1 \\sim \\mathcal N(0,1)$, $x_2 \\sim \\mathcal U[0,1]$, $\\varepsilon \\sim \\mathcal N(0, 0.5^2)$; then 20% of $x_2$ removed at random.
+
+    Returns:
+        a pandas DataFrame with columns `store` ('store 000'...), `day` (0-6), `x1`, `x2` (with NaN) and `y`;
+        with `return_traits`, also the `(n_stores, 2)` traits.
+    """
+    import pandas as pd
+    rng = np.random.default_rng(seed)
+    traits, weekday_effect = rng.normal(size=(n_stores, 2)), rng.normal(scale=0.5, size=7)
+    store, day = rng.integers(0, n_stores, n), rng.integers(0, 7, n)
+    x1, x2 = rng.normal(size=n), rng.random(n)
+    y = 2 * traits[store, 0] + traits[store, 1] * x1 + np.sin(3 * x2) + weekday_effect[day] + rng.normal(scale=0.5, size=n)
+    x2 = np.where(rng.random(n) < 0.2, np.nan, x2)
+    df = pd.DataFrame({"store": [f"store {k:03d}" for k in store], "day": day, "x1": x1, "x2": x2, "y": y})
+    return (df, traits) if return_traits else df

@@ -17,7 +17,7 @@ def _jit(fn):
     return jax.jit(fn, static_argnames=[a for a in inspect.signature(fn).parameters if a in _STATIC])
 
 # %% auto #0
-__all__ = ['accuracy', 'error_rate', 'top_k_accuracy', 'confusion_matrix', 'precision_recall_fbeta', 'precision', 'recall', 'f1_score', 'fbeta_score', 'roc_auc', 'mean_squared_error', 'root_mean_squared_error', 'mean_absolute_error', 'r2_score', 'perplexity', 'perplexity_from_cross_entropy', 'Metric', 'TopKAccuracy', 'Precision', 'Recall', 'F1Score', 'FBetaScore', 'RocAuc', 'plot_confusion_matrix', 'bits_per_character', 'masked_accuracy']
+__all__ = ['accuracy', 'error_rate', 'top_k_accuracy', 'confusion_matrix', 'precision_recall_fbeta', 'precision', 'recall', 'f1_score', 'fbeta_score', 'roc_auc', 'mean_squared_error', 'root_mean_squared_error', 'mean_absolute_error', 'r2_score', 'perplexity', 'perplexity_from_cross_entropy', 'Metric', 'TopKAccuracy', 'Precision', 'Recall', 'F1Score', 'FBetaScore', 'RocAuc', 'plot_confusion_matrix', 'bits_per_character', 'masked_accuracy', 'precision_recall_curve', 'average_precision', 'balanced_accuracy', 'best_threshold']
 
 # %% ../nbs/03_metrics.ipynb #ec8ea00d
 def _as_weights(weights, shape) -> jax.Array:
@@ -375,3 +375,68 @@ def masked_accuracy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     "Share of the chosen positions (labels not `IGNORE_INDEX`) whose most likely token is the original one."
     keep = labels != IGNORE_INDEX
     return ((logits.argmax(-1) == labels) & keep).sum() / jnp.maximum(keep.sum(), 1)
+
+# %% ../nbs/72_imbalanced.ipynb #ec0c4538
+# (this chapter's part of walk_with_dl.metrics)
+
+# %% ../nbs/72_imbalanced.ipynb #3dcd0ec3
+def precision_recall_curve(scores, targets, weights=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Precision and recall at every distinct threshold of binary `scores`, as scikit-learn's `precision_recall_curve`.
+
+    Args:
+        scores: `(n,)` (or `(n, 1)`) scores, higher for the positive class (logits or probabilities).
+        targets: `(n,)` labels, 1 for positive.
+        weights: optional per-row weights.
+    Returns:
+        `(precision, recall, thresholds)`: thresholds increasing; precision and recall one longer, ending with 1 and 0.
+    """
+    s, t = np.asarray(scores, np.float64).reshape(len(scores), -1), np.asarray(targets)
+    if s.shape[1] != 1 or t.shape != (len(s),): raise ValueError(f"need scores (n,) and targets (n,), got {np.shape(scores)} and {t.shape}")
+    s = s[:, 0]
+    w = np.ones(len(s)) if weights is None else np.asarray(weights, np.float64)
+    order = np.argsort(s, kind="mergesort")[::-1]
+    s, positive, w = s[order], (t[order] == 1).astype(np.float64), w[order]
+    ends = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]      # the last row of each run of equal scores
+    tps, fps = np.cumsum(positive * w)[ends], np.cumsum((1 - positive) * w)[ends]
+    precision = np.divide(tps, tps + fps, out=np.zeros_like(tps), where=(tps + fps) != 0)
+    recall = np.ones_like(tps) if tps[-1] == 0 else tps / tps[-1]
+    return np.r_[precision[::-1], 1.0], np.r_[recall[::-1], 0.0], s[ends][::-1]
+
+def average_precision(scores, targets, weights=None) -> jax.Array:
+    r"""Area under the precision-recall curve as scikit-learn's `average_precision_score`: $\sum_n (R_n - R_{n-1}) P_n$
+    over distinct thresholds (ties counted together), jit-able."""
+    s, t = jnp.asarray(scores, jnp.float32), jnp.asarray(targets)
+    if s.ndim == 2 and s.shape[1] == 1: s = s[:, 0]
+    if s.ndim != 1 or t.shape != s.shape: raise ValueError(f"need scores (n,) and targets (n,), got {s.shape} and {t.shape}")
+    w = _as_weights(weights, t.shape)
+    order = jnp.argsort(-s, stable=True)
+    s, positive, w = s[order], (t[order] == 1).astype(jnp.float32) * w[order], w[order]
+    tps, seen = jnp.cumsum(positive), jnp.cumsum(w)
+    last = jnp.searchsorted(-s, -s, side="right") - 1          # the end of each row's run of equal scores
+    precision = tps[last] / seen[last]
+    return jnp.sum(positive * precision) / jnp.sum(positive)
+
+def balanced_accuracy(predictions, targets, num_classes: int | None = None, weights=None) -> jax.Array:
+    """Mean recall over the classes that occur in `targets` (scikit-learn's `balanced_accuracy_score`).
+
+    `predictions` are logits `(n, classes)`, one binary logit `(n,)`/`(n, 1)`, or labels `(n,)` (then give
+    `num_classes` to use it inside `jit`)."""
+    labels, t, classes = _labels(predictions, targets, num_classes)
+    k = classes if classes is not None else int(jnp.maximum(labels.max(), t.max())) + 1
+    return _balanced_accuracy(labels, t, k, weights)
+
+@functools.partial(jax.jit, static_argnums=2)
+def _balanced_accuracy(labels, t, k, weights):
+    w = _as_weights(weights, t.shape)
+    onehot = jax.nn.one_hot(t, k) * w[:, None]
+    support = onehot.sum(0)
+    hits = (onehot * (labels == t)[:, None]).sum(0)
+    present = support > 0
+    return jnp.sum(jnp.where(present, hits / jnp.where(present, support, 1), 0)) / jnp.sum(present)
+
+def best_threshold(scores, targets, beta: float = 1.0) -> float:
+    "The threshold on `scores` whose decisions `score >= threshold` give the highest F-β on `(scores, targets)`."
+    precision, recall, thresholds = precision_recall_curve(scores, targets)
+    f = np.divide((1 + beta ** 2) * precision * recall, beta ** 2 * precision + recall,
+                  out=np.zeros_like(precision), where=(beta ** 2 * precision + recall) > 0)[:-1]
+    return float(thresholds[np.argmax(f)])

@@ -30,6 +30,8 @@ from .seq2seq import (
     Seq2SeqTransformer, TeacherForcing, greedy_decode)
 from .sequence_classification import (
     BagOfEmbeddingsClassifier, RecurrentClassifier)
+from .tabular import (
+    sigmoid_range, TabularModel)
 from .vit import (
     patchify, VisionTransformer)
 from .weights import (

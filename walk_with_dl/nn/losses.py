@@ -10,7 +10,7 @@ import jax, jax.numpy as jnp
 from .activations import log_softmax, sigmoid
 
 # %% auto #0
-__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss']
+__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'sigmoid_focal_loss']
 
 # %% ../../nbs/11_losses.ipynb #39c60d03
 def _paired(predictions: jax.Array, targets: jax.Array, loss_name: str) -> tuple[jax.Array, jax.Array]:
@@ -113,3 +113,30 @@ def masked_lm_loss(logits: jax.Array, labels: jax.Array) -> jax.Array:
     log_probabilities = jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1)
     picked = jnp.take_along_axis(log_probabilities, jnp.where(keep, labels, 0)[..., None].astype(jnp.int32), -1)[..., 0]
     return -(picked * keep).sum() / jnp.maximum(keep.sum(), 1)
+
+# %% ../../nbs/72_imbalanced.ipynb #89bb7d1c
+# (this chapter's part of walk_with_dl.nn.losses)
+
+# %% ../../nbs/72_imbalanced.ipynb #a1533e6d
+def sigmoid_focal_loss(logits: jax.Array, targets: jax.Array, alpha: float | None = None, gamma: float = 2.0,
+                       weights: jax.Array | None = None) -> jax.Array:
+    r"""Mean focal loss $-\alpha_t (1-p_t)^\gamma \log p_t$ of binary `logits` (Lin et al., 2017).
+
+    Args:
+        logits: `(batch,)`, `(batch, 1)` or `(batch, labels)`.
+        targets: 0/1 (or soft, in [0, 1]) of the same shape (a trailing axis of size 1 may be missing).
+        alpha: weight of the positives ($1-\alpha$ for the negatives), or None for none.
+        gamma: focusing exponent; 0 (with `alpha=None`) gives the binary cross-entropy.
+        weights: optional per-row weights `(batch,)`: the result is then $\sum_i w_i \mathrm{FL}_i / \sum_i w_i$.
+    Returns:
+        a scalar.
+    """
+    logits, targets = _paired(logits, targets, "sigmoid_focal_loss")
+    targets = targets.astype(logits.dtype)
+    cross_entropy = jnp.maximum(logits, 0) - logits * targets + jnp.log1p(jnp.exp(-jnp.abs(logits)))
+    one_minus_pt = targets * jax.nn.sigmoid(-logits) + (1 - targets) * jax.nn.sigmoid(logits)
+    loss = cross_entropy * one_minus_pt ** gamma
+    if alpha is not None: loss = (alpha * targets + (1 - alpha) * (1 - targets)) * loss
+    if weights is None: return jnp.mean(loss)
+    w = jnp.asarray(weights, loss.dtype).reshape(loss.shape[:1] + (1,) * (loss.ndim - 1))
+    return jnp.sum(w * loss) / (jnp.sum(w) * (loss.size // loss.shape[0]))

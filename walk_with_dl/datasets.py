@@ -427,11 +427,11 @@ def seasonal_series(length: int = 4000, trend: float = 0.002, periods=(12, 40), 
         noise[i] = (noise_ar * noise[i - 1] if i else 0.0) + innovations[i]
     return (y + noise).astype(np.float32)
 
-# %% ../nbs/60_graph_data.ipynb #fbe8f309
+# %% ../nbs/60_graph_data.ipynb #17407939
 from .data.graphs import Graph, NodeDataset, make_graph, _networkx
 import codecs, collections, pickle
 
-# %% ../nbs/60_graph_data.ipynb #3face155
+# %% ../nbs/60_graph_data.ipynb #2d52b0f7
 KARATE_PYG_LABELS = (1, 1, 1, 1, 3, 3, 3, 1, 0, 1, 3, 1, 1, 1, 0, 0, 3, 1, 0, 1, 0, 1,
                      0, 0, 2, 2, 0, 0, 2, 0, 0, 2, 0, 0)   # torch_geometric.datasets.KarateClub's communities
 
@@ -457,7 +457,7 @@ def karate_club(labels: str = "club") -> NodeDataset:
     graph = make_graph(np.eye(34, dtype=np.float32), s, r)
     return NodeDataset(f"karate_club/{labels}", graph, y, train, ~train, ~train, classes)
 
-# %% ../nbs/60_graph_data.ipynb #5e285036
+# %% ../nbs/60_graph_data.ipynb #572a4e05
 _PLANETOID_BASE = ("https://github.com/kimiyoung/planetoid/raw/master/data/",)
 _PLANETOID_SHA256 = {
     "cora": dict(x="23cfa55d91c6f624233f5eb7b6e3f141f1bd2b2ae39608a63cf5d084bb27baab", tx="b9afbaa4a400df991f6f02ef677e1e44da55ffc04801fd02f9e673987829226a",

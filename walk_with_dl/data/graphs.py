@@ -12,8 +12,7 @@ import numpy as np
 import jax, jax.numpy as jnp
 
 # %% auto #0
-__all__ = ['GRAPH_FIELDS', 'Graph', 'make_graph', 'next_power_of_two', 'pad_graph', 'batch_graphs', 'stack_graphs', 'as_graph',
-           'from_networkx', 'NodeDataset']
+__all__ = ['GRAPH_FIELDS', 'Graph', 'make_graph', 'next_power_of_two', 'pad_graph', 'batch_graphs', 'stack_graphs', 'as_graph', 'from_networkx', 'NodeDataset', 'one_hot_degree', 'graph_classification_arrays']
 
 # %% ../../nbs/60_graph_data.ipynb #aa7ad092
 @jax.tree_util.register_dataclass
@@ -251,3 +250,18 @@ class NodeDataset:
         return (f"NodeDataset({self.name!r}: {len(self.y)} nodes, {int(np.sum(self.graph.edge_mask))} edges, "
                 f"{self.graph.nodes.shape[1]} features, {self.num_classes} classes; {int(self.train_mask.sum())} train, "
                 f"{int(self.valid_mask.sum())} valid, {int(self.test_mask.sum())} test)")
+
+# %% ../../nbs/63_graph_classification.ipynb #4e45eed2
+def one_hot_degree(graph: Graph, max_degree: int) -> Graph:
+    "`graph` with node features replaced by the one-hot in-degree, capped at `max_degree` (PyG's `OneHotDegree`, `max_degree + 1` features)."
+    degree = np.bincount(np.asarray(graph.receivers)[np.asarray(graph.edge_mask)], minlength=graph.num_nodes)
+    nodes = np.eye(max_degree + 1, dtype=np.float32)[np.minimum(degree, max_degree)] * np.asarray(graph.node_mask)[:, None]
+    return graph.replace(nodes=nodes)
+
+def graph_classification_arrays(graphs, labels, n_node: int, n_edge: int) -> dict:
+    "A `DataLoader` dict of graphs each padded to `n_node`/`n_edge` (one graph slot each) and stacked, with `y` and `weights` `(graphs, 1)`."
+    labels = np.asarray(labels)
+    if len(labels) != len(graphs): raise ValueError(f"{len(graphs)} graphs but {len(labels)} labels")
+    stacked = stack_graphs([pad_graph(g, n_node, n_edge, g.num_graphs) for g in graphs])
+    return {**stacked.arrays(), "y": labels.reshape(len(labels), -1).astype(np.int32),
+            "weights": np.asarray(stacked.graph_mask, np.float32)}

@@ -12,6 +12,8 @@ from .bert import (
     BERT, count_baselines, masked_lm_setup, fill_in, BertClassifier)
 from .forecasting import (
     naive_forecast, seasonal_naive_forecast, RecurrentForecaster)
+from walk_with_dl.models.gnn import (
+    GCN, GAT)
 from walk_with_dl.models.gpt import (
     GPT, attention_maps)
 from walk_with_dl.models.language import (

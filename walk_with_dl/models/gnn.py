@@ -14,7 +14,7 @@ from ..data.graphs import Graph, as_graph
 from ..nn.graph import GCNConv, GATConv, GINConv, readout, AttentionReadout, READOUTS
 
 # %% auto #0
-__all__ = ['GCN', 'GAT']
+__all__ = ['GCN', 'GAT', 'GIN']
 
 # %% ../../nbs/62_node_classification.ipynb #474a1946
 def _graph_of(graph, arrays):
@@ -72,3 +72,31 @@ class GAT(nnx.Module):
         g, nodes_shape, _ = _graph_of(graph, arrays)
         out = self.out(g, self.dropout(self.embed(g)))
         return out if nodes_shape is None else out.reshape(*nodes_shape, -1)
+
+# %% ../../nbs/63_graph_classification.ipynb #c3f8a5d5
+class GIN(nnx.Module):
+    """Xu et al.'s graph classifier: GIN layers (each a 2-layer MLP), the readout of the input and of every layer's
+    node states (sum by default), concatenated, and a linear head after dropout. On a `Graph` it returns logits
+    `(num_graphs, classes)`; on a `DataLoader` batch of stacked graphs, `(batch, graphs per slice, classes)`."""
+    def __init__(self, in_features: int, num_classes: int, hidden: int = 32, layers: int = 3, readout: str = "sum",
+                 dropout: float = 0.0, train_eps: bool = False, *, rngs: nnx.Rngs):
+        if readout not in READOUTS: raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
+        sizes = (in_features,) + (hidden,) * layers
+        self.convs = nnx.List([GINConv(nnx.Sequential(nnx.Linear(a, b, rngs=rngs), jax.nn.relu, nnx.Linear(b, b, rngs=rngs)),
+                                       train_eps=train_eps) for a, b in zip(sizes[:-1], sizes[1:])])
+        self.readout = readout
+        self.dropout = nnx.Dropout(dropout, rngs=rngs)
+        self.head = nnx.Linear(in_features + hidden * layers, num_classes, rngs=rngs)
+
+    def embed(self, graph: Graph) -> jax.Array:
+        "One vector per graph `(num_graphs, in_features + hidden * layers)`: the readouts of the input and of every layer."
+        x, parts = graph.nodes, [readout(graph, graph.nodes, self.readout)]
+        for conv in self.convs:
+            x = jax.nn.relu(conv(graph, x))
+            parts.append(readout(graph, x, self.readout))
+        return jnp.concatenate(parts, -1)
+
+    def __call__(self, graph: Graph | None = None, **arrays) -> jax.Array:
+        g, _, graphs_shape = _graph_of(graph, arrays)
+        out = self.head(self.dropout(self.embed(g)))
+        return out if graphs_shape is None else out.reshape(*graphs_shape, -1)

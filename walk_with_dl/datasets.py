@@ -13,7 +13,7 @@ import numpy as np
 from .core import numpy_rng
 
 # %% auto #0
-__all__ = ['MNIST_FILES', 'FASHION_MNIST_FILES', 'FASHION_MNIST_CLASSES', 'CIFAR10_FILE', 'CIFAR10_CLASSES', 'Dataset', 'load_digits', 'load_iris', 'load_wine', 'load_breast_cancer', 'load_diabetes', 'ChecksumError', 'RemoteFile', 'default_cache_dir', 'sha256_of', 'download_file', 'read_idx', 'write_idx', 'load_mnist', 'load_fashion_mnist', 'read_cifar10_batch', 'read_cifar10_archive', 'load_cifar10', 'TEXT8_FILE', 'TINY_SHAKESPEARE_FILE', 'read_text8_archive', 'load_text8', 'load_tiny_shakespeare', 'seasonal_series', 'KARATE_PYG_LABELS', 'PLANETOID_PARTS', 'PLANETOID_FILES', 'karate_club', 'read_planetoid', 'load_planetoid']
+__all__ = ['MNIST_FILES', 'FASHION_MNIST_FILES', 'FASHION_MNIST_CLASSES', 'CIFAR10_FILE', 'CIFAR10_CLASSES', 'Dataset', 'load_digits', 'load_iris', 'load_wine', 'load_breast_cancer', 'load_diabetes', 'ChecksumError', 'RemoteFile', 'default_cache_dir', 'sha256_of', 'download_file', 'read_idx', 'write_idx', 'load_mnist', 'load_fashion_mnist', 'read_cifar10_batch', 'read_cifar10_archive', 'load_cifar10', 'TEXT8_FILE', 'TINY_SHAKESPEARE_FILE', 'read_text8_archive', 'load_text8', 'load_tiny_shakespeare', 'seasonal_series', 'KARATE_PYG_LABELS', 'PLANETOID_PARTS', 'PLANETOID_FILES', 'karate_club', 'read_planetoid', 'load_planetoid', 'GRAPH_MODELS', 'random_graph_model', 'graph_models']
 
 # %% ../nbs/02_datasets.ipynb #fb04c8c2
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -538,3 +538,26 @@ def load_planetoid(name: str = "cora", cache_dir=None, base_url=None, checksums:
     directory = Path(cache_dir or default_cache_dir()) / "planetoid" / name
     for remote in _with_checksums(PLANETOID_FILES[name], checksums): download_file(remote, directory, base_url, quiet=quiet)
     return read_planetoid(directory, name)
+
+# %% ../nbs/63_graph_classification.ipynb #fc43ea71
+GRAPH_MODELS = ("Erdős–Rényi", "Barabási–Albert", "Watts–Strogatz")
+
+def random_graph_model(kind: int, rng: np.random.Generator, nodes=(20, 60), degrees=(4, 6)):
+    """A networkx graph from generator `kind` (0: Erdős–Rényi, 1: Barabási–Albert, 2: Watts–Strogatz) with a number of
+    nodes drawn in `nodes` (inclusive), an even degree parameter k drawn from `degrees`, and $(n - k/2)\,k/2$ edges whatever the kind."""
+    nx = _networkx()
+    if kind not in (0, 1, 2): raise ValueError(f"kind must be 0, 1 or 2 ({', '.join(GRAPH_MODELS)}), got {kind!r}")
+    if any(k % 2 for k in degrees): raise ValueError(f"degrees must be even, got {degrees}")
+    n, k, seed = int(rng.integers(nodes[0], nodes[1] + 1)), int(rng.choice(degrees)), int(rng.integers(1 << 30))
+    if kind == 0: return nx.gnm_random_graph(n, (n - k // 2) * (k // 2), seed=seed)     # as many edges as Barabási–Albert's
+    if kind == 1: return nx.barabasi_albert_graph(n, k // 2, seed=seed)
+    G = nx.watts_strogatz_graph(n, k, float(rng.uniform(0.1, 0.5)), seed=seed)
+    edges = list(G.edges)
+    G.remove_edges_from([edges[i] for i in rng.choice(len(edges), (k // 2) ** 2, replace=False)])   # the same edge count again
+    return G
+
+def graph_models(per_class: int = 180, seed: int = 0) -> tuple[list, np.ndarray]:
+    "`per_class` graphs of each of the three `GRAPH_MODELS` (`random_graph_model`), shuffled: (networkx graphs, labels)."
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(3), per_class); rng.shuffle(labels)
+    return [random_graph_model(int(c), rng) for c in labels], labels.astype(np.int32)

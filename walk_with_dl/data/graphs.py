@@ -251,7 +251,7 @@ class NodeDataset:
                 f"{self.graph.nodes.shape[1]} features, {self.num_classes} classes; {int(self.train_mask.sum())} train, "
                 f"{int(self.valid_mask.sum())} valid, {int(self.test_mask.sum())} test)")
 
-# %% ../../nbs/63_graph_classification.ipynb #4e45eed2
+# %% ../../nbs/63_graph_classification.ipynb #c9c2d91a
 def one_hot_degree(graph: Graph, max_degree: int) -> Graph:
     "`graph` with node features replaced by the one-hot in-degree, capped at `max_degree` (PyG's `OneHotDegree`, `max_degree + 1` features)."
     degree = np.bincount(np.asarray(graph.receivers)[np.asarray(graph.edge_mask)], minlength=graph.num_nodes)

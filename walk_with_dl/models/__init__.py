@@ -13,7 +13,7 @@ from .bert import (
 from .forecasting import (
     naive_forecast, seasonal_naive_forecast, RecurrentForecaster)
 from walk_with_dl.models.gnn import (
-    GCN, GAT)
+    GCN, GAT, GIN)
 from walk_with_dl.models.gpt import (
     GPT, attention_maps)
 from walk_with_dl.models.language import (

@@ -114,7 +114,7 @@ def masked_lm_loss(logits: jax.Array, labels: jax.Array) -> jax.Array:
     picked = jnp.take_along_axis(log_probabilities, jnp.where(keep, labels, 0)[..., None].astype(jnp.int32), -1)[..., 0]
     return -(picked * keep).sum() / jnp.maximum(keep.sum(), 1)
 
-# %% ../../nbs/62_node_classification.ipynb #21d62db3
+# %% ../../nbs/62_node_classification.ipynb #70579231
 def masked_cross_entropy(logits: jax.Array, labels: jax.Array, weights: jax.Array | None = None) -> jax.Array:
     """Cross-entropy of `logits` `(..., classes)` against integer `labels` `(...)`, averaged with `weights` `(...)`
     (e.g. 1 on the labelled nodes of a graph, 0 elsewhere): $\\sum_i w_i\\,\\ell_i / \\sum_i w_i$."""

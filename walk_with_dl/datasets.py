@@ -13,7 +13,7 @@ import numpy as np
 from .core import numpy_rng
 
 # %% auto #0
-__all__ = ['MNIST_FILES', 'FASHION_MNIST_FILES', 'FASHION_MNIST_CLASSES', 'CIFAR10_FILE', 'CIFAR10_CLASSES', 'Dataset', 'load_digits', 'load_iris', 'load_wine', 'load_breast_cancer', 'load_diabetes', 'ChecksumError', 'RemoteFile', 'default_cache_dir', 'sha256_of', 'download_file', 'read_idx', 'write_idx', 'load_mnist', 'load_fashion_mnist', 'read_cifar10_batch', 'read_cifar10_archive', 'load_cifar10', 'TEXT8_FILE', 'TINY_SHAKESPEARE_FILE', 'read_text8_archive', 'load_text8', 'load_tiny_shakespeare', 'seasonal_series', 'sales_table']
+__all__ = ['MNIST_FILES', 'FASHION_MNIST_FILES', 'FASHION_MNIST_CLASSES', 'CIFAR10_FILE', 'CIFAR10_CLASSES', 'Dataset', 'load_digits', 'load_iris', 'load_wine', 'load_breast_cancer', 'load_diabetes', 'ChecksumError', 'RemoteFile', 'default_cache_dir', 'sha256_of', 'download_file', 'read_idx', 'write_idx', 'load_mnist', 'load_fashion_mnist', 'read_cifar10_batch', 'read_cifar10_archive', 'load_cifar10', 'TEXT8_FILE', 'TINY_SHAKESPEARE_FILE', 'read_text8_archive', 'load_text8', 'load_tiny_shakespeare', 'seasonal_series', 'KARATE_PYG_LABELS', 'PLANETOID_PARTS', 'PLANETOID_FILES', 'karate_club', 'read_planetoid', 'load_planetoid', 'GRAPH_MODELS', 'random_graph_model', 'graph_models', 'sales_table']
 
 # %% ../nbs/02_datasets.ipynb #fb04c8c2
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -426,6 +426,141 @@ def seasonal_series(length: int = 4000, trend: float = 0.002, periods=(12, 40), 
     for i in range(length):
         noise[i] = (noise_ar * noise[i - 1] if i else 0.0) + innovations[i]
     return (y + noise).astype(np.float32)
+
+# %% ../nbs/60_graph_data.ipynb #17407939
+from .data.graphs import Graph, NodeDataset, make_graph, _networkx
+import codecs, collections, pickle
+
+# %% ../nbs/60_graph_data.ipynb #2d52b0f7
+KARATE_PYG_LABELS = (1, 1, 1, 1, 3, 3, 3, 1, 0, 1, 3, 1, 1, 1, 0, 0, 3, 1, 0, 1, 0, 1,
+                     0, 0, 2, 2, 0, 0, 2, 0, 0, 2, 0, 0)   # torch_geometric.datasets.KarateClub's communities
+
+def karate_club(labels: str = "club") -> NodeDataset:
+    """Zachary's karate club (34 nodes, 78 undirected edges as 156 directed ones, one-hot features).
+
+    Args:
+        labels: `"club"`: the two factions after the split (0: Mr. Hi's, 1: the officer's), trained on the
+            two leaders (nodes 0 and 33); `"pyg4"`: PyTorch Geometric's four communities, trained on the first
+            node of each class.
+    """
+    nx = _networkx()
+    G = nx.karate_club_graph()
+    if labels == "club":
+        y = np.array([0 if G.nodes[v]["club"] == "Mr. Hi" else 1 for v in G.nodes], np.int32)
+        train, classes = np.isin(np.arange(34), [0, 33]), ("Mr. Hi", "Officer")
+    elif labels == "pyg4":
+        y = np.array(KARATE_PYG_LABELS, np.int32)
+        train, classes = np.isin(np.arange(34), [int(np.argmax(y == c)) for c in range(4)]), (0, 1, 2, 3)
+    else: raise ValueError(f"labels must be 'club' or 'pyg4', got {labels!r}")
+    pairs = sorted({(u, v) for a, b in G.edges for u, v in ((a, b), (b, a))})
+    s, r = np.array(pairs).T
+    graph = make_graph(np.eye(34, dtype=np.float32), s, r)
+    return NodeDataset(f"karate_club/{labels}", graph, y, train, ~train, ~train, classes)
+
+# %% ../nbs/60_graph_data.ipynb #572a4e05
+_PLANETOID_BASE = ("https://github.com/kimiyoung/planetoid/raw/master/data/",)
+_PLANETOID_SHA256 = {
+    "cora": dict(x="23cfa55d91c6f624233f5eb7b6e3f141f1bd2b2ae39608a63cf5d084bb27baab", tx="b9afbaa4a400df991f6f02ef677e1e44da55ffc04801fd02f9e673987829226a",
+                 allx="9419ba2f26f5c35243db64aba110e0f35a04851609e0dc5433450676ca6b8543", y="94465c14eb53e04ca262198dcbb2521ee8af60fb3f3d546cd6ca24a511b0e7d1",
+                 ty="41f5ac76596a1699cc33f53084a2419e92961c42bb75f36fc38e616d348532ad", ally="2b998f5cc7fedc86e7f97ca2498f47a1ffc1462c29e2d578b23bf3f62b6e7d71",
+                 graph="58f13302f39dde8852dad6fe6d15b89b077b6d7f837626bce671ef80344b383d", **{"test.index": "297ce89af2b51a6a194181c7dbe1796c6a1cf9cd9349a88383b1b1e227867875"}),
+    "citeseer": dict(x="d20de19150741e555de0ed037195630fc194114ebc7fd72ced62810148aa22f6", tx="539a8906a2da97628d212f2fdd668c109a8b3f0d36574b59e5d3fd5b5303da21",
+                     allx="2ac30345d95c9ec933a817ee0bdd6a5f077f8c184a20e696910192d534414668", y="8ba87e515d8e3ee3cf52f6d2c5b86aa73f11ecad825a808455209ec26cd54924",
+                     ty="55e5bd1ba1e733a04598753ad1a8d57957f4b8f89e74519f41f4f4938767e4ce", ally="f704b2d986dde6c2669934de1f3ae5696a6cf9455c0f6b2646a2d135ea0a1c95",
+                     graph="d79a4ef9d3e7169aee8946145f6b7306e35bc79bffad26346cfb94e10e9912a7", **{"test.index": "2af990671580b6b2df5d158d1038f8292e30c9cd821b5453f399659b25b723d4"}),
+}
+PLANETOID_PARTS = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
+PLANETOID_FILES = {name: tuple(RemoteFile(f"ind.{name}.{p}", digests[p], None, _PLANETOID_BASE) for p in PLANETOID_PARTS)
+                   for name, digests in _PLANETOID_SHA256.items()}
+
+class _PlanetoidUnpickler(pickle.Unpickler):
+    "Resolves only the globals that the Planetoid files need; anything else is refused."
+    def find_class(self, module, name):
+        import scipy.sparse
+        from numpy._core import multiarray
+        allowed = {("scipy.sparse.csr", "csr_matrix"): scipy.sparse.csr_matrix, ("scipy.sparse._csr", "csr_matrix"): scipy.sparse.csr_matrix,
+                   ("numpy.core.multiarray", "_reconstruct"): multiarray._reconstruct, ("numpy._core.multiarray", "_reconstruct"): multiarray._reconstruct,
+                   ("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype,
+                   ("collections", "defaultdict"): collections.defaultdict,
+                   ("__builtin__", "list"): list, ("builtins", "list"): list,
+                   ("_codecs", "encode"): codecs.encode}   # how Python 3's protocol 2 writes bytes
+        if (module, name) not in allowed:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}: the Planetoid files hold only sparse matrices, "
+                                         "numpy arrays and a dict of lists")
+        return allowed[module, name]
+
+def _read_planetoid_part(path, part):
+    if part == "test.index":
+        try: return np.array([int(line) for line in Path(path).read_text().split()], np.int64)
+        except ValueError as e: raise ValueError(f"{path}: expected one integer per line: {e}") from None
+    with open(path, "rb") as f: out = _PlanetoidUnpickler(f, encoding="latin1").load()
+    import scipy.sparse
+    if part == "graph":
+        if not isinstance(out, dict): raise ValueError(f"{path}: expected a dict of neighbour lists, got {type(out).__name__}")
+        return out
+    if scipy.sparse.issparse(out): out = out.toarray()
+    if not isinstance(out, np.ndarray) or out.ndim != 2: raise ValueError(f"{path}: expected a 2-D matrix, got {type(out).__name__}")
+    return np.asarray(out, np.float32)
+
+def read_planetoid(folder, name: str) -> NodeDataset:
+    "The Planetoid data set `name` ('cora', 'citeseer') from its raw files `ind.<name>.*` in `folder`."
+    name = name.lower()
+    x, tx, allx, y, ty, ally, graph, test_index = (_read_planetoid_part(Path(folder) / f"ind.{name}.{p}", p) for p in PLANETOID_PARTS)
+    sorted_test = np.sort(test_index)
+    if name == "citeseer":   # isolated test nodes are missing from tx, ty: zero rows in their places
+        span = int(test_index.max() - test_index.min()) + 1
+        tx_ext, ty_ext = np.zeros((span, tx.shape[1]), tx.dtype), np.zeros((span, ty.shape[1]), ty.dtype)
+        tx_ext[sorted_test - test_index.min()], ty_ext[sorted_test - test_index.min()] = tx, ty
+        tx, ty = tx_ext, ty_ext
+    features, onehot = np.concatenate([allx, tx]), np.concatenate([ally, ty])
+    features[test_index], onehot[test_index] = features[sorted_test], onehot[sorted_test]
+    labels = onehot.argmax(1).astype(np.int32)
+    n = len(labels)
+    pairs = np.array([(int(k), int(v)) for k, vs in graph.items() for v in vs if int(k) != int(v)], np.int64).reshape(-1, 2)
+    if len(pairs) and (pairs.min() < 0 or pairs.max() >= n): raise ValueError(f"{name}: the graph names nodes outside [0, {n})")
+    pairs = np.unique(pairs, axis=0)
+    masks = [np.zeros(n, bool) for _ in range(3)]
+    masks[0][:len(y)], masks[1][len(y):len(y) + 500], masks[2][test_index] = True, True, True
+    return NodeDataset(name, make_graph(features, pairs[:, 0], pairs[:, 1]), labels, *masks,
+                       tuple(range(onehot.shape[1])))
+
+def load_planetoid(name: str = "cora", cache_dir=None, base_url=None, checksums: dict | None = None, quiet: bool = False) -> NodeDataset:
+    """Cora or Citeseer in the Planetoid split, downloaded once into `planetoid/<name>/` of the cache and verified.
+
+    Args:
+        name: 'cora' or 'citeseer'.
+        cache_dir: download folder (default `$WWDL_DATA` or `~/.cache/walk_with_dl`).
+        base_url: a URL (or list) serving the `ind.<name>.*` files instead of GitHub (e.g. `file://` for tests).
+        checksums: `{file name: sha256}` overriding the published values.
+    """
+    name = str(name).lower()
+    if name not in PLANETOID_FILES: raise ValueError(f"unknown Planetoid data set {name!r}; known: {sorted(PLANETOID_FILES)}")
+    directory = Path(cache_dir or default_cache_dir()) / "planetoid" / name
+    for remote in _with_checksums(PLANETOID_FILES[name], checksums): download_file(remote, directory, base_url, quiet=quiet)
+    return read_planetoid(directory, name)
+
+# %% ../nbs/63_graph_classification.ipynb #fc43ea71
+GRAPH_MODELS = ("Erdős–Rényi", "Barabási–Albert", "Watts–Strogatz")
+
+def random_graph_model(kind: int, rng: np.random.Generator, nodes=(20, 60), degrees=(4, 6)):
+    """A networkx graph from generator `kind` (0: Erdős–Rényi, 1: Barabási–Albert, 2: Watts–Strogatz) with a number of
+    nodes drawn in `nodes` (inclusive), an even degree parameter k drawn from `degrees`, and $(n - k/2)\,k/2$ edges whatever the kind."""
+    nx = _networkx()
+    if kind not in (0, 1, 2): raise ValueError(f"kind must be 0, 1 or 2 ({', '.join(GRAPH_MODELS)}), got {kind!r}")
+    if any(k % 2 for k in degrees): raise ValueError(f"degrees must be even, got {degrees}")
+    n, k, seed = int(rng.integers(nodes[0], nodes[1] + 1)), int(rng.choice(degrees)), int(rng.integers(1 << 30))
+    if kind == 0: return nx.gnm_random_graph(n, (n - k // 2) * (k // 2), seed=seed)     # as many edges as Barabási–Albert's
+    if kind == 1: return nx.barabasi_albert_graph(n, k // 2, seed=seed)
+    G = nx.watts_strogatz_graph(n, k, float(rng.uniform(0.1, 0.5)), seed=seed)
+    edges = list(G.edges)
+    G.remove_edges_from([edges[i] for i in rng.choice(len(edges), (k // 2) ** 2, replace=False)])   # the same edge count again
+    return G
+
+def graph_models(per_class: int = 180, seed: int = 0) -> tuple[list, np.ndarray]:
+    "`per_class` graphs of each of the three `GRAPH_MODELS` (`random_graph_model`), shuffled: (networkx graphs, labels)."
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(3), per_class); rng.shuffle(labels)
+    return [random_graph_model(int(c), rng) for c in labels], labels.astype(np.int32)
 
 # %% ../nbs/71_tabular_models.ipynb #0235c2bd
 def sales_table(n: int = 2500, n_stores: int = 200, seed: int = 0, return_traits: bool = False):

@@ -18,6 +18,9 @@ from .attention import (
 from .conv import (
     LayerSpec, Conv, ConvTranspose, MaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool,
     AdaptiveAvgPool, Flatten, Dense, BatchNorm, Dropout, Lambda, Sequential)
+from .graph import (
+    AGGREGATIONS, READOUTS, aggregate, segment_softmax, with_self_loops, MessagePassing,
+    GCNConv, SAGEConv, GATConv, GINConv, readout, AttentionReadout, from_pyg)
 from .init import (
     Initializer, glorot_uniform, glorot_normal, kaiming_uniform, kaiming_normal, INITIALIZERS,
     compute_fans, variance_scaling, naive_normal, lecun_normal, xavier_uniform, xavier_normal,

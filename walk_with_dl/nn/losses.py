@@ -10,7 +10,7 @@ import jax, jax.numpy as jnp
 from .activations import log_softmax, sigmoid
 
 # %% auto #0
-__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'sigmoid_focal_loss']
+__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'masked_cross_entropy', 'sigmoid_focal_loss']
 
 # %% ../../nbs/11_losses.ipynb #39c60d03
 def _paired(predictions: jax.Array, targets: jax.Array, loss_name: str) -> tuple[jax.Array, jax.Array]:
@@ -113,6 +113,18 @@ def masked_lm_loss(logits: jax.Array, labels: jax.Array) -> jax.Array:
     log_probabilities = jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1)
     picked = jnp.take_along_axis(log_probabilities, jnp.where(keep, labels, 0)[..., None].astype(jnp.int32), -1)[..., 0]
     return -(picked * keep).sum() / jnp.maximum(keep.sum(), 1)
+
+# %% ../../nbs/62_node_classification.ipynb #70579231
+def masked_cross_entropy(logits: jax.Array, labels: jax.Array, weights: jax.Array | None = None) -> jax.Array:
+    """Cross-entropy of `logits` `(..., classes)` against integer `labels` `(...)`, averaged with `weights` `(...)`
+    (e.g. 1 on the labelled nodes of a graph, 0 elsewhere): $\\sum_i w_i\\,\\ell_i / \\sum_i w_i$."""
+    logits, labels = jnp.asarray(logits), jnp.asarray(labels)
+    if labels.shape != logits.shape[:-1]:
+        raise ValueError(f"labels of shape {labels.shape} do not fit logits of shape {logits.shape}; expected {logits.shape[:-1]}")
+    losses = -jnp.take_along_axis(log_softmax(logits.astype(jnp.float32), axis=-1), labels[..., None].astype(jnp.int32), axis=-1)[..., 0]
+    w = jnp.ones_like(losses) if weights is None else jnp.asarray(weights, jnp.float32)
+    if w.shape != losses.shape: raise ValueError(f"weights of shape {w.shape} do not fit labels of shape {labels.shape}")
+    return jnp.sum(losses * w) / jnp.maximum(jnp.sum(w), 1e-12)
 
 # %% ../../nbs/72_imbalanced.ipynb #89bb7d1c
 # (this chapter's part of walk_with_dl.nn.losses)

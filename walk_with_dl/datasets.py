@@ -543,7 +543,7 @@ def load_planetoid(name: str = "cora", cache_dir=None, base_url=None, checksums:
 GRAPH_MODELS = ("Erdős–Rényi", "Barabási–Albert", "Watts–Strogatz")
 
 def random_graph_model(kind: int, rng: np.random.Generator, nodes=(20, 60), degrees=(4, 6)):
-    """A networkx graph from generator `kind` (0: Erdős–Rényi, 1: Barabási–Albert, 2: Watts–Strogatz) with a number of
+    r"""A networkx graph from generator `kind` (0: Erdős–Rényi, 1: Barabási–Albert, 2: Watts–Strogatz) with a number of
     nodes drawn in `nodes` (inclusive), an even degree parameter k drawn from `degrees`, and $(n - k/2)\,k/2$ edges whatever the kind."""
     nx = _networkx()
     if kind not in (0, 1, 2): raise ValueError(f"kind must be 0, 1 or 2 ({', '.join(GRAPH_MODELS)}), got {kind!r}")

@@ -10,6 +10,10 @@ __all__ = []
 # %% ../../nbs/92_models.ipynb #39ba970b
 from .bert import (
     BERT, count_baselines, masked_lm_setup, fill_in, BertClassifier)
+from walk_with_dl.models.classic_cnns import (
+    VGG_CONFIGS, vgg11, vgg13, vgg16, vgg19, vgg11_bn, vgg13_bn, vgg16_bn, vgg19_bn, AlexNet,
+    alexnet, vgg_features, VGG, BasicConv2d, Inception, InceptionAux, GoogLeNetOutputs,
+    GoogLeNet, googlenet)
 from .forecasting import (
     naive_forecast, seasonal_naive_forecast, RecurrentForecaster)
 from walk_with_dl.models.gpt import (

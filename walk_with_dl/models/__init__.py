@@ -28,6 +28,8 @@ from walk_with_dl.models.lenet import (
     LeNet5)
 from walk_with_dl.models.mlp import (
     Perceptron, MLP)
+from .residual_cnns import (
+    BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50, resnet101, resnet152)
 from .seq2seq import (
     Seq2SeqTransformer, TeacherForcing, greedy_decode)
 from .sequence_classification import (

@@ -29,7 +29,10 @@ from walk_with_dl.models.lenet import (
 from walk_with_dl.models.mlp import (
     Perceptron, MLP)
 from .residual_cnns import (
-    BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50, resnet101, resnet152)
+    BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50, resnet101, resnet152,
+    DenseLayer, DenseBlock, DenseNet, densenet_legacy_key, densenet121, densenet169,
+    densenet201, relu6, InvertedResidual, MobileNetV2, mobilenet_v2, TorchMultiheadAttention,
+    ViTEncoderBlock, ViTEncoder, TorchvisionViT, vit_b_16)
 from .seq2seq import (
     Seq2SeqTransformer, TeacherForcing, greedy_decode)
 from .sequence_classification import (

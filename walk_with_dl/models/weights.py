@@ -323,7 +323,7 @@ def load_pretrained(model: nnx.Module, name: str, weights: str | None, cache_dir
     state = load_state_dict(path)
     return from_torchvision(model, {rename(k) if rename else k: v for k, v in state.items()})
 
-# %% ../../nbs/27_transfer_learning.ipynb #dac11417
+# %% ../../nbs/27_transfer_learning.ipynb #d946d4d0
 from collections.abc import Callable, Sequence
 from functools import partial
 import jax, jax.numpy as jnp
@@ -333,7 +333,7 @@ from ..nn.conv import (AdaptiveAvgPool, AvgPool, BatchNorm, Conv, Dense, Dropout
 from ..nn.activations import relu
 from ..nn.init import variance_scaling
 
-# %% ../../nbs/27_transfer_learning.ipynb #e22562fc
+# %% ../../nbs/27_transfer_learning.ipynb #7cb14491
 _POOLS = (MaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, AdaptiveAvgPool)
 _RESNET_PARTS = ("conv1", "bn1", "maxpool", "layer1", "layer2", "layer3", "layer4")
 # fastai's `model_meta` splits of a `features` body (its `_vgg_split`, `_alexnet_split`, `_densenet_split`), by class name
@@ -407,7 +407,7 @@ def num_features(body: nnx.Module, in_channels: int = 3, size: int = 64) -> int:
         return module(x)
     return int(jax.eval_shape(run, state, x).shape[-1])
 
-# %% ../../nbs/27_transfer_learning.ipynb #6c782aea
+# %% ../../nbs/27_transfer_learning.ipynb #0ae73113
 _KAIMING_NORMAL = variance_scaling(2.0, "fan_in", "normal")     # torch's kaiming_normal_ (a=0, fan_in), as fastai's apply_init
 
 class AdaptiveConcatPool(nnx.Module):
@@ -456,7 +456,7 @@ def create_head(nf: int, n_out: int, lin_ftrs: Sequence[int] | None = None, ps: 
     if y_range is not None: layers.append(Lambda(_sigmoid_range(*y_range)))
     return Sequential(layers)
 
-# %% ../../nbs/27_transfer_learning.ipynb #b636b3a0
+# %% ../../nbs/27_transfer_learning.ipynb #650ef0f6
 class TransferModel(nnx.Module):
     """A pretrained `body` and a new `head` (`head(body(x))`), split into fastai's parameter groups for the `Learner`.
 
@@ -510,7 +510,8 @@ def create_vision_model(arch: str | Callable, n_out: int, *, weights: str | nnx.
         source = weights.body if isinstance(weights, TransferModel) else create_body(weights, cut)
         wrong = _same_structure(body, source)
         if wrong: raise ValueError(f"the pretrained model does not fit {arch}'s body ({len(wrong)} differences: {'; '.join(wrong[:5])})")
-        nnx.update(body, nnx.clone(nnx.state(source, (nnx.Param, nnx.BatchStat))))
+        copied = jax.tree.map(lambda a: jnp.array(a, copy=True), nnx.state(source, (nnx.Param, nnx.BatchStat)))
+        nnx.update(body, copied)              # copies: a Learner donates its buffers, the source keeps its own
     split = FEATURES_SPLITS.get(type(model).__name__) if cut is None and body is getattr(model, "features", None) else None
     if type(model).__name__ == "VGG" and not any(isinstance(m, nnx.BatchNorm) for _, m in nnx.iter_modules(body)): split = None  # fastai splits vgg*_bn only
     head = create_head(num_features(body, in_channels), n_out, lin_ftrs, ps, concat_pool, first_bn, bn_final, lin_first,

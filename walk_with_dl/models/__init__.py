@@ -41,9 +41,11 @@ from .tabular import (
     sigmoid_range, TabularModel)
 from .vit import (
     patchify, VisionTransformer)
-from .weights import (
+from walk_with_dl.models.weights import (
     TORCHVISION_WEIGHTS, register_model, list_models, get_model, state_dict_of,
     from_torchvision, to_torchvision, load_state_dict, save_state_dict, weights_transforms,
-    weights_info, download_weights, load_pretrained)
+    weights_info, download_weights, load_pretrained, FEATURES_SPLITS, ResNetBody, create_body,
+    body_groups, num_features, AdaptiveConcatPool, create_head, TransferModel,
+    create_vision_model)
 from .word2vec import (
     NoiseTable, Word2Vec, SkipGram, CBOW, cosine_similarities, most_similar, pca_project)

@@ -18,9 +18,7 @@ from ..datasets import RemoteFile, default_cache_dir, download_file
 from ..data.vision import IMAGENET_MEAN, IMAGENET_STD, classification_preprocess
 
 # %% auto #0
-__all__ = ['TORCHVISION_WEIGHTS', 'register_model', 'list_models', 'get_model', 'state_dict_of', 'from_torchvision',
-           'to_torchvision', 'load_state_dict', 'save_state_dict', 'weights_transforms', 'weights_info',
-           'download_weights', 'load_pretrained']
+__all__ = ['TORCHVISION_WEIGHTS', 'register_model', 'list_models', 'get_model', 'state_dict_of', 'from_torchvision', 'to_torchvision', 'load_state_dict', 'save_state_dict', 'weights_transforms', 'weights_info', 'download_weights', 'load_pretrained', 'FEATURES_SPLITS', 'ResNetBody', 'create_body', 'body_groups', 'num_features', 'AdaptiveConcatPool', 'create_head', 'TransferModel', 'create_vision_model']
 
 # %% ../../nbs/24_pretrained_weights.ipynb #b0b41ee2
 def _conv_in(w): return np.transpose(w, (*range(2, w.ndim), 1, 0))     # (out, in, *window) -> (*window, in, out)
@@ -324,3 +322,198 @@ def load_pretrained(model: nnx.Module, name: str, weights: str | None, cache_dir
     rename = _MODELS[name][1] if name in _MODELS else None
     state = load_state_dict(path)
     return from_torchvision(model, {rename(k) if rename else k: v for k, v in state.items()})
+
+# %% ../../nbs/27_transfer_learning.ipynb #d946d4d0
+from collections.abc import Callable, Sequence
+from functools import partial
+import jax, jax.numpy as jnp
+from flax import nnx
+from ..nn.conv import (AdaptiveAvgPool, AvgPool, BatchNorm, Conv, Dense, Dropout, Flatten, GlobalAvgPool,
+                                  GlobalMaxPool, Lambda, MaxPool, Sequential)
+from ..nn.activations import relu
+from ..nn.init import variance_scaling
+
+# %% ../../nbs/27_transfer_learning.ipynb #7cb14491
+_POOLS = (MaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, AdaptiveAvgPool)
+_RESNET_PARTS = ("conv1", "bn1", "maxpool", "layer1", "layer2", "layer3", "layer4")
+# fastai's `model_meta` splits of a `features` body (its `_vgg_split`, `_alexnet_split`, `_densenet_split`), by class name
+FEATURES_SPLITS = {"VGG": 22, "AlexNet": 6, "DenseNet": 7}
+
+def _children(module) -> list:
+    "The child modules of `module` in order: a `Sequential`'s layers, or its module attributes in definition order."
+    if isinstance(module, Sequential): return list(module.layers)
+    return [v for v in vars(module).values() if isinstance(v, nnx.Module)]
+
+def _has_pool(module) -> bool:
+    return isinstance(module, _POOLS) or any(isinstance(m, _POOLS) for _, m in nnx.iter_modules(module))
+
+class ResNetBody(nnx.Module):
+    """A torchvision-style ResNet without `avgpool` and `fc` (fastai's cut `-2`): `(batch, h, w, c)` -> the last stage's map.
+
+    Holds the model's own `conv1`, `bn1`, `maxpool`, `layer1`…`layer4` under those names, so its keys are torchvision's."""
+    def __init__(self, model: nnx.Module):
+        missing = [n for n in _RESNET_PARTS if not isinstance(getattr(model, n, None), nnx.Module)]
+        if missing: raise ValueError(f"ResNetBody needs a ResNet-style model with {', '.join(_RESNET_PARTS)}; "
+                                     f"{type(model).__name__} lacks {', '.join(missing)}")
+        for name in _RESNET_PARTS: setattr(self, name, getattr(model, name))
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x = self.maxpool(relu(self.bn1(self.conv1(x))))
+        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+
+    def layer_groups(self) -> list:
+        "fastai's `_resnet_split` of the body: the stem with stages 1-2, then stages 3-4."
+        return [[self.conv1, self.bn1, self.maxpool, self.layer1, self.layer2], [self.layer3, self.layer4]]
+
+def create_body(model: nnx.Module, cut: int | Callable | None = None) -> nnx.Module:
+    """The body of `model`: everything before its global pooling and classifier, where fastai cuts.
+
+    Args:
+        model: a zoo model (a ResNet keeps `conv1`…`layer4`; a model with a `features` module keeps it) or a `Sequential`.
+        cut: `None` for the rule above (a `Sequential`: up to its last layer that pools, exclusive, as fastai);
+            an int, a `Sequential`'s layers `[:cut]`; or a function `cut(model) -> module`.
+    Returns:
+        a module mapping images `(batch, height, width, channels)` to feature maps `(batch, h, w, features)`;
+        it shares the model's layers (their weights come along)."""
+    if callable(cut) and not isinstance(cut, int): return cut(model)
+    if cut is not None:
+        if not isinstance(model, Sequential):
+            raise TypeError(f"an integer cut needs a Sequential, got {type(model).__name__}: pass cut=function(model) -> body")
+        return Sequential(list(model.layers)[:cut])
+    if isinstance(getattr(model, "features", None), nnx.Module): return model.features
+    if all(isinstance(getattr(model, n, None), nnx.Module) for n in _RESNET_PARTS): return ResNetBody(model)
+    if isinstance(model, Sequential):
+        pooled = [i for i, layer in enumerate(model.layers) if _has_pool(layer)]
+        if not pooled: raise ValueError("create_body: this Sequential has no pooling layer to cut before; pass cut=")
+        return Sequential(list(model.layers)[:pooled[-1]])
+    raise ValueError(f"create_body does not know where to cut a {type(model).__name__}: it has neither a `features` "
+                     "module nor ResNet's conv1…layer4; pass cut=function(model) -> body")
+
+def body_groups(body: nnx.Module, split: int | None = None) -> list[list]:
+    "fastai's split of a body into parameter groups: its own `layer_groups()`, or its children at `split`, else one group."
+    if callable(getattr(type(body), "layer_groups", None)): return body.layer_groups()
+    if split:
+        children = _children(body)
+        return [children[:split], children[split:]]
+    return [[body]]
+
+def num_features(body: nnx.Module, in_channels: int = 3, size: int = 64) -> int:
+    "The channels of `body`'s output on a `size`×`size` image, traced without computation (fastai's `num_features_model`)."
+    x = jax.ShapeDtypeStruct((2, size, size, in_channels), jnp.float32)
+    graphdef, state = nnx.split(body)
+    def run(state, x):
+        module = nnx.merge(graphdef, state)
+        module.eval()
+        return module(x)
+    return int(jax.eval_shape(run, state, x).shape[-1])
+
+# %% ../../nbs/27_transfer_learning.ipynb #0ae73113
+_KAIMING_NORMAL = variance_scaling(2.0, "fan_in", "normal")     # torch's kaiming_normal_ (a=0, fan_in), as fastai's apply_init
+
+class AdaptiveConcatPool(nnx.Module):
+    "fastai's `AdaptiveConcatPool2d` at output size 1: global max and average pooling, concatenated (max first): `(b, h, w, c)` -> `(b, 1, 1, 2c)`."
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return jnp.concatenate([x.max(axis=(1, 2), keepdims=True), x.mean(axis=(1, 2), keepdims=True)], axis=-1)
+
+def _head_bn(n, *, rngs, bias=1e-3, momentum=0.9):
+    bn = BatchNorm(n, momentum=momentum, unbiased_running_var=True, rngs=rngs)
+    bn.bias[...] = jnp.full((n,), bias, jnp.float32)
+    return bn
+
+def _sigmoid_range(lo, hi): return lambda x: jax.nn.sigmoid(x) * (hi - lo) + lo
+
+def create_head(nf: int, n_out: int, lin_ftrs: Sequence[int] | None = None, ps: float | Sequence[float] = 0.5,
+                concat_pool: bool = True, first_bn: bool = True, bn_final: bool = False, lin_first: bool = False,
+                y_range: tuple[float, float] | None = None, *, rngs: nnx.Rngs) -> Sequential:
+    """fastai's head: pooling, `Flatten`, then batch norm / dropout / linear blocks from `nf` features to `n_out` outputs.
+
+    Args:
+        nf: channels of the body's output (the pooled features are `2 * nf` with `concat_pool`).
+        n_out: outputs (classes).
+        lin_ftrs: hidden sizes (default `[512]`); ps: the dropout of each block, or one `p` (`p/2` for the hidden
+            blocks, `p` for the last); concat_pool: max and average pooling (else average); first_bn: batch norm
+            before the first linear layer; bn_final: a batch norm at the end; lin_first: linear before batch norm
+            and dropout; y_range: `(low, high)` of a sigmoid-scaled output.
+        rngs: `nnx.Rngs` with `params` and `dropout` streams.
+    Returns:
+        a `Sequential` whose layers sit at fastai's indices, from `(batch, h, w, nf)` to `(batch, n_out)`."""
+    if nf < 1 or n_out < 1: raise ValueError(f"create_head needs positive nf and n_out, got {nf} and {n_out}")
+    if concat_pool: nf *= 2
+    sizes = [nf, 512, n_out] if lin_ftrs is None else [nf, *lin_ftrs, n_out]
+    bns = [first_bn] + [True] * (len(sizes) - 1)
+    ps = list(ps) if isinstance(ps, (list, tuple)) else [ps]
+    if len(ps) == 1: ps = [ps[0] / 2] * (len(sizes) - 2) + ps
+    acts = [True] * (len(sizes) - 2) + [False]
+    layers = [AdaptiveConcatPool() if concat_pool else AdaptiveAvgPool(1), Flatten()]
+    if lin_first: layers.append(Dropout(ps.pop(0), rngs=rngs))
+    for n_in, n_out_, bn, p, act in zip(sizes[:-1], sizes[1:], bns, ps, acts):   # fastai's LinBnDrop blocks
+        norm = [_head_bn(n_out_ if lin_first else n_in, rngs=rngs)] if bn else []
+        drop = [Dropout(p, rngs=rngs)] if p != 0 else []
+        lin = [Dense(n_out_, in_features=n_in, use_bias=not bn, kernel_init=_KAIMING_NORMAL, rngs=rngs)] + ([Lambda(relu)] if act else [])
+        layers += lin + norm + drop if lin_first else norm + drop + lin
+    if lin_first: layers.append(Dense(n_out, in_features=sizes[-2], kernel_init=_KAIMING_NORMAL, rngs=rngs))
+    if bn_final: layers.append(_head_bn(sizes[-1], bias=0.0, momentum=0.99, rngs=rngs))
+    if y_range is not None: layers.append(Lambda(_sigmoid_range(*y_range)))
+    return Sequential(layers)
+
+# %% ../../nbs/27_transfer_learning.ipynb #650ef0f6
+class TransferModel(nnx.Module):
+    """A pretrained `body` and a new `head` (`head(body(x))`), split into fastai's parameter groups for the `Learner`.
+
+    `body_split` is the index of the body's children where its second group starts (fastai's `model_meta`), unless
+    the body declares its own `layer_groups()` (a `ResNetBody`); without either the body is one group."""
+    def __init__(self, body: nnx.Module, head: nnx.Module, body_split: int | None = None):
+        self.body, self.head, self.body_split = body, head, body_split
+
+    def __call__(self, x: jax.Array) -> jax.Array: return self.head(self.body(x))
+
+    def layer_groups(self) -> list:
+        "The body's groups (early, late), then the head: fastai's split."
+        return [*body_groups(self.body, self.body_split), [self.head]]
+
+def _builder_of(arch):
+    if isinstance(arch, str): return partial(get_model, arch)
+    if callable(arch): return arch
+    raise TypeError(f"arch must be a registered model name ({', '.join(list_models())}) or a builder, got {type(arch).__name__}")
+
+def _same_structure(a: nnx.Module, b: nnx.Module) -> list[str]:
+    "The differences in parameter and statistic shapes between two modules (empty if they fit each other)."
+    fa = {k: v.shape for k, v in nnx.to_flat_state(nnx.state(a, (nnx.Param, nnx.BatchStat)))}
+    fb = {k: v.shape for k, v in nnx.to_flat_state(nnx.state(b, (nnx.Param, nnx.BatchStat)))}
+    name = lambda k: ".".join(map(str, k))
+    return ([f"{name(k)} missing" for k in fa if k not in fb] + [f"{name(k)} unexpected" for k in fb if k not in fa]
+            + [f"{name(k)}: {fb[k]} instead of {fa[k]}" for k in fa if k in fb and fa[k] != fb[k]])
+
+def create_vision_model(arch: str | Callable, n_out: int, *, weights: str | nnx.Module | None = None,
+                        cut: int | Callable | None = None, in_channels: int = 3, lin_ftrs: Sequence[int] | None = None,
+                        ps: float | Sequence[float] = 0.5, concat_pool: bool = True, first_bn: bool = True,
+                        bn_final: bool = False, lin_first: bool = False, y_range: tuple | None = None,
+                        rngs: nnx.Rngs | None = None) -> TransferModel:
+    """fastai's `create_vision_model`: the body of `arch` (cut by `create_body`) and `create_head`'s head for `n_out` outputs.
+
+    Args:
+        arch: a registered zoo name (`"resnet18"`, see `list_models()`) or a builder `arch(*, in_channels, weights, rngs)`.
+        n_out: outputs of the head.
+        weights: `None` (random), torchvision's published weights by name (`"IMAGENET1K_V1"`, `"DEFAULT"`), or a model of
+            the same architecture (a `TransferModel` or a whole `arch` model) whose body weights are copied.
+        cut: where to cut (see `create_body`); in_channels: channels of the images.
+        lin_ftrs, ps, concat_pool, first_bn, bn_final, lin_first, y_range: the head's options (`create_head`).
+        rngs: `nnx.Rngs` for the new weights (default seed 0)."""
+    rngs = rngs if rngs is not None else nnx.Rngs(0)
+    build = _builder_of(arch)
+    kwargs = dict(in_channels=in_channels) if in_channels != 3 else {}
+    if isinstance(weights, str): model = build(weights=weights, rngs=rngs, **kwargs)
+    elif weights is None or isinstance(weights, nnx.Module): model = build(rngs=rngs, **kwargs)
+    else: raise TypeError(f"weights must be None, a published weights name or a pretrained model, got {type(weights).__name__}")
+    body = create_body(model, cut)
+    if isinstance(weights, nnx.Module):
+        source = weights.body if isinstance(weights, TransferModel) else create_body(weights, cut)
+        wrong = _same_structure(body, source)
+        if wrong: raise ValueError(f"the pretrained model does not fit {arch}'s body ({len(wrong)} differences: {'; '.join(wrong[:5])})")
+        copied = jax.tree.map(lambda a: jnp.array(a, copy=True), nnx.state(source, (nnx.Param, nnx.BatchStat)))
+        nnx.update(body, copied)              # copies: a Learner donates its buffers, the source keeps its own
+    split = FEATURES_SPLITS.get(type(model).__name__) if cut is None and body is getattr(model, "features", None) else None
+    if type(model).__name__ == "VGG" and not any(isinstance(m, nnx.BatchNorm) for _, m in nnx.iter_modules(body)): split = None  # fastai splits vgg*_bn only
+    head = create_head(num_features(body, in_channels), n_out, lin_ftrs, ps, concat_pool, first_bn, bn_final, lin_first,
+                       y_range, rngs=rngs)
+    return TransferModel(body, head, split)

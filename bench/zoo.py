@@ -1,0 +1,137 @@
+"""ResNet-18 training step on the CPU: walk_with_dl.models.resnet18 (JAX, jitted, state donated) against torchvision's.
+
+One step = forward of a batch of 32 images of 64x64x3, cross-entropy against 1,000 classes, backward, SGD with
+momentum 0.9 (lr 0.01), batch norm in training mode (running statistics updated), on both sides. Each
+contender runs in a fresh process pinned to the same N cores (`os.sched_setaffinity` before JAX or PyTorch
+starts: XLA sizes its thread pool from the cores it may use; PyTorch gets `torch.set_num_threads(N)` on top,
+and `OMP_WAIT_POLICY=PASSIVE` so that its OpenMP threads do not spin on a shared machine). The processes
+take turns, `--repeats` times, so that both see the machine's load; each reports the median step of
+`--rounds` timed steps after a warm-up (compilation excluded), and the CPU time per step (all threads).
+Contenders: `ours` (NHWC, the package's default convolution kernels), `torch` (NCHW) and `torch-cl`
+(channels-last memory format). The step's numbers are checked equal to PyTorch's in
+nbs/26_residual_cnns.ipynb (one SGD step, same weights).
+
+The goal (issue 16) is ours at least as fast as the faster PyTorch layout: the ratio is PyTorch's time / ours
+(> 1: ours is faster). The script prints GOAL MET / GOAL MISSED and exits 1 when the goal is missed.
+
+    python bench/zoo.py                          # all cores, 2 repeats of 10 timed steps
+    python bench/zoo.py --threads 1 --rounds 20 --json out.json
+"""
+import argparse, json, os, statistics, subprocess, sys, time
+
+
+def worker(name: str, args) -> dict:
+    import numpy as np
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((args.batch, args.size, args.size, 3)).astype(np.float32)
+    y = rng.integers(0, 1000, args.batch).astype(np.int32)
+    if name == "ours":
+        import jax, jax.numpy as jnp, optax
+        from flax import nnx
+        from walk_with_dl.models.residual_cnns import resnet18
+        model = resnet18(rngs=nnx.Rngs(0))
+        model.train()
+        graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+        pdef, rdef = jax.tree.structure(params), jax.tree.structure(rest)
+        params, rest = nnx.to_pure_dict(params), nnx.to_pure_dict(rest)
+        tx = optax.sgd(0.01, momentum=0.9)
+        state = (params, rest, tx.init(params))
+
+        def step(state, x, y):
+            params, rest, opt = state
+            def loss_fn(params, rest):
+                m = nnx.merge(graphdef, jax.tree.unflatten(pdef, jax.tree.leaves(params)), jax.tree.unflatten(rdef, jax.tree.leaves(rest)))
+                logits = m(x)
+                loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+                return loss, nnx.to_pure_dict(nnx.state(m, nnx.Not(nnx.Param)))
+            (loss, rest), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, rest)
+            updates, opt = tx.update(grads, opt, params)
+            return (optax.apply_updates(params, updates), rest, opt), loss
+
+        compiled = jax.jit(step, donate_argnums=0)
+        xd, yd = jnp.asarray(x), jnp.asarray(y)
+        holder = [state]
+        def run():
+            holder[0], loss = compiled(holder[0], xd, yd)
+            return float(loss)
+    else:
+        import torch, torchvision
+        torch.set_num_threads(args.threads)
+        torch.manual_seed(0)
+        fmt = torch.channels_last if name == "torch-cl" else torch.contiguous_format
+        model = torchvision.models.resnet18().train().to(memory_format=fmt)
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        xt = torch.from_numpy(x.transpose(0, 3, 1, 2).copy()).contiguous(memory_format=fmt)
+        yt = torch.from_numpy(y.astype(np.int64))
+        def run():
+            loss = torch.nn.functional.cross_entropy(model(xt), yt)
+            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+            return float(loss)
+    start = time.perf_counter()
+    first = run()                                   # compiles (ours)
+    warm = time.perf_counter() - start
+    for _ in range(2): run()
+    wall, cpu = [], []
+    for _ in range(args.rounds):
+        c, t = time.process_time(), time.perf_counter()
+        run()
+        wall.append(time.perf_counter() - t); cpu.append(time.process_time() - c)
+    assert np.isfinite(first), f"{name}: the loss is not finite"
+    return dict(wall_ms=statistics.median(wall) * 1e3, min_ms=min(wall) * 1e3, cpu_ms=statistics.median(cpu) * 1e3,
+                first_call_s=warm, load=os.getloadavg()[0])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--size", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=None, help="cores for every contender (default: all this process may use)")
+    parser.add_argument("--rounds", type=int, default=10, help="timed steps per process (after warm-up)")
+    parser.add_argument("--repeats", type=int, default=2, help="processes per contender, taking turns")
+    parser.add_argument("--contenders", nargs="+", default=["ours", "torch", "torch-cl"])
+    parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    available = sorted(os.sched_getaffinity(0))
+    args.threads = args.threads or len(available)
+    if args.worker:
+        os.sched_setaffinity(0, available[:args.threads])
+        print("RESULT " + json.dumps(worker(args.worker, args)), flush=True)
+        return
+    env = dict(os.environ, OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "PASSIVE"))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    runs = {name: [] for name in args.contenders}
+    for repeat in range(args.repeats):
+        for name in args.contenders:
+            cmd = [sys.executable, __file__, "--worker", name, "--threads", str(args.threads), "--batch", str(args.batch),
+                   "--size", str(args.size), "--rounds", str(args.rounds)]
+            out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+            line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT ")), None)
+            if line is None: sys.exit(f"{name} failed:\n{out.stdout}\n{out.stderr}")
+            runs[name].append(json.loads(line[7:]))
+            r = runs[name][-1]
+            print(f"  {name:9s} repeat {repeat}: {r['wall_ms']:8.1f} ms/step (min {r['min_ms']:.1f}, CPU {r['cpu_ms']:.1f} ms, "
+                  f"first call {r['first_call_s']:.1f} s, load {r['load']:.1f})", flush=True)
+    summary = {name: dict(wall_ms=statistics.median(r["wall_ms"] for r in rs), min_ms=min(r["min_ms"] for r in rs),
+                          cpu_ms=statistics.median(r["cpu_ms"] for r in rs)) for name, rs in runs.items()}
+    print(f"\nResNet-18 training step, batch {args.batch}, {args.size}x{args.size}, SGD momentum, {args.threads} thread(s); "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"  {'':9s} {'ms/step':>9s} {'min ms':>8s} {'CPU ms':>8s} {'samples/s':>10s}")
+    for name, s in summary.items():
+        print(f"  {name:9s} {s['wall_ms']:9.1f} {s['min_ms']:8.1f} {s['cpu_ms']:8.1f} {args.batch / s['wall_ms'] * 1e3:10.1f}")
+    ok = True
+    if "ours" in summary and len(summary) > 1:
+        best = min((n for n in summary if n != "ours"), key=lambda n: summary[n]["wall_ms"])
+        ratio = summary[best]["wall_ms"] / summary["ours"]["wall_ms"]
+        ratio_min = summary[best]["min_ms"] / summary["ours"]["min_ms"]
+        ok = ratio >= 1.0
+        print(f"\n  ratio {best} / ours: {ratio:.2f}x median, {ratio_min:.2f}x min (goal >= 1.0): {'GOAL MET' if ok else 'GOAL MISSED'}")
+        summary["ratio"] = dict(reference=best, median=ratio, min=ratio_min)
+    if args.json:
+        with open(args.json, "w") as f: json.dump(dict(args=vars(args), runs=runs, summary=summary), f, indent=1)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

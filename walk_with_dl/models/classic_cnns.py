@@ -365,7 +365,7 @@ class Inception3(nnx.Module):
     Stem `Conv2d_1a_3x3` … `Conv2d_4a_3x3` with two max pools; `Mixed_5b-d` (`InceptionA`, 35×35),
     `Mixed_6a` (`InceptionB`, to 17×17), `Mixed_6b-e` (`InceptionC`, factorised 7×7), `Mixed_7a`
     (`InceptionD`, to 8×8), `Mixed_7b-c` (`InceptionE`); global average, dropout, `fc`. `AuxLogits`
-    reads `Mixed_6e`'s output in training mode only (then the call returns `InceptionOutputs`).
+    reads `Mixed_6e`'s output in training mode only (then the call returns a named tuple: logits, aux logits).
     Input `(batch, height, width, in_channels)`: 299×299 as trained; at least 75×75, and 299×299
     for the auxiliary head in training mode.
     """

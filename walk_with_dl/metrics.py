@@ -17,7 +17,7 @@ def _jit(fn):
     return jax.jit(fn, static_argnames=[a for a in inspect.signature(fn).parameters if a in _STATIC])
 
 # %% auto #0
-__all__ = ['accuracy', 'error_rate', 'top_k_accuracy', 'confusion_matrix', 'precision_recall_fbeta', 'precision', 'recall', 'f1_score', 'fbeta_score', 'roc_auc', 'mean_squared_error', 'root_mean_squared_error', 'mean_absolute_error', 'r2_score', 'perplexity', 'perplexity_from_cross_entropy', 'Metric', 'TopKAccuracy', 'Precision', 'Recall', 'F1Score', 'FBetaScore', 'RocAuc', 'plot_confusion_matrix', 'bits_per_character', 'masked_accuracy', 'precision_recall_curve', 'average_precision', 'balanced_accuracy', 'best_threshold']
+__all__ = ['accuracy', 'error_rate', 'top_k_accuracy', 'confusion_matrix', 'precision_recall_fbeta', 'precision', 'recall', 'f1_score', 'fbeta_score', 'roc_auc', 'mean_squared_error', 'root_mean_squared_error', 'mean_absolute_error', 'r2_score', 'perplexity', 'perplexity_from_cross_entropy', 'Metric', 'TopKAccuracy', 'Precision', 'Recall', 'F1Score', 'FBetaScore', 'RocAuc', 'plot_confusion_matrix', 'bits_per_character', 'masked_accuracy', 'precision_recall_curve', 'average_precision', 'balanced_accuracy', 'best_threshold', 'ReliabilityDiagram', 'reliability_diagram', 'expected_calibration_error', 'maximum_calibration_error', 'log_loss', 'plot_reliability_diagram']
 
 # %% ../nbs/03_metrics.ipynb #ec8ea00d
 def _as_weights(weights, shape) -> jax.Array:
@@ -440,3 +440,91 @@ def best_threshold(scores, targets, beta: float = 1.0) -> float:
     f = np.divide((1 + beta ** 2) * precision * recall, beta ** 2 * precision + recall,
                   out=np.zeros_like(precision), where=(beta ** 2 * precision + recall) > 0)[:-1]
     return float(thresholds[np.argmax(f)])
+
+# %% ../nbs/80_uncertainty.ipynb #6dd969e7
+from typing import NamedTuple
+
+class ReliabilityDiagram(NamedTuple):
+    "Per-bin calibration data: `n_bins + 1` bins, the last for confidences of exactly 1."
+    edges: jax.Array        # (n_bins + 1,) bin edges 0, 1/n_bins, ..., 1
+    confidence: jax.Array   # (n_bins + 1,) mean confidence per bin (0 where empty)
+    accuracy: jax.Array     # (n_bins + 1,) accuracy per bin (0 where empty)
+    count: jax.Array        # (n_bins + 1,) number of predictions per bin
+
+def _check_probabilities(probabilities, labels, name):
+    p, y = jnp.asarray(probabilities), jnp.asarray(labels)
+    if p.ndim != 2 or y.ndim != 1 or p.shape[0] != y.shape[0]:
+        raise ValueError(f"{name}: probabilities must be (n, classes) and labels (n,); got {p.shape} and {y.shape}")
+    if not jnp.issubdtype(y.dtype, jnp.integer): raise ValueError(f"{name}: labels must be integers, got {y.dtype}")
+    if not isinstance(p, jax.core.Tracer):
+        if bool(jnp.any((p < 0) | (p > 1))) or not bool(jnp.allclose(p.sum(-1), 1, atol=1e-3)):
+            raise ValueError(f"{name}: probabilities must lie in [0, 1] and sum to 1 over classes "
+                             "(apply jax.nn.softmax to logits first)")
+    if not isinstance(y, jax.core.Tracer) and bool(jnp.any((y < 0) | (y >= p.shape[1]))):
+        raise ValueError(f"{name}: labels must lie in [0, {p.shape[1]}), got {int(y.min())}..{int(y.max())}")
+    return p.astype(jnp.float32), y
+
+def reliability_diagram(probabilities, labels, n_bins: int = 15) -> ReliabilityDiagram:
+    """Mean confidence, accuracy and count of the top-1 predictions in equal-width confidence bins.
+
+    Args:
+        probabilities: `(n, classes)` predicted probabilities.
+        labels: `(n,)` integer classes.
+        n_bins: number of equal-width bins over [0, 1].
+    Returns:
+        a `ReliabilityDiagram` with `n_bins + 1` bins (the last holds confidences of exactly 1).
+    """
+    if not isinstance(n_bins, (int, np.integer)) or n_bins < 1: raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
+    return _reliability(*_check_probabilities(probabilities, labels, "reliability_diagram"), int(n_bins))
+
+@functools.partial(jax.jit, static_argnums=2)
+def _reliability(p, y, n_bins):
+    confidence, predicted = p.max(-1), p.argmax(-1)
+    edges = jnp.linspace(0.0, 1.0, n_bins + 1, dtype=jnp.float32)
+    bins = jnp.searchsorted(edges, confidence, side="right") - 1
+    count = jnp.zeros(n_bins + 1).at[bins].add(1.0)
+    safe = jnp.maximum(count, 1.0)
+    mean_confidence = jnp.zeros(n_bins + 1).at[bins].add(confidence) / safe
+    accuracy = jnp.zeros(n_bins + 1).at[bins].add((predicted == y).astype(jnp.float32)) / safe
+    return ReliabilityDiagram(edges, mean_confidence, accuracy, count)
+
+def expected_calibration_error(probabilities, labels, n_bins: int = 15) -> jax.Array:
+    """Expected calibration error (Guo et al., 2017): the count-weighted mean gap between accuracy and confidence.
+
+    Args:
+        probabilities: `(n, classes)` predicted probabilities.
+        labels: `(n,)` integer classes.
+        n_bins: number of equal-width confidence bins.
+    Returns:
+        a scalar in [0, 1], equal to torchmetrics' `CalibrationError(norm="l1")`.
+    """
+    d = reliability_diagram(probabilities, labels, n_bins)
+    return jnp.sum(d.count * jnp.abs(d.accuracy - d.confidence)) / jnp.sum(d.count)
+
+def maximum_calibration_error(probabilities, labels, n_bins: int = 15) -> jax.Array:
+    "The largest gap between accuracy and confidence over the bins (torchmetrics' `norm=\"max\"`)."
+    d = reliability_diagram(probabilities, labels, n_bins)
+    return jnp.max(jnp.abs(d.accuracy - d.confidence))
+
+def log_loss(probabilities, labels) -> jax.Array:
+    """Mean negative log-likelihood $-\\frac1n\\sum_i \\log p_{i y_i}$ of predicted probabilities (scikit-learn's `log_loss`).
+
+    Probabilities are clipped to $[\\epsilon, 1 - \\epsilon]$ with float32's machine $\\epsilon$, as scikit-learn
+    does for float32 inputs, so a saturated wrong answer costs about 15.9 nats rather than infinity."""
+    p, y = _check_probabilities(probabilities, labels, "log_loss")
+    eps = float(np.finfo(np.float32).eps)
+    return -jnp.mean(jnp.log(jnp.clip(jnp.take_along_axis(p, y[:, None].astype(jnp.int32), axis=1)[:, 0], eps, 1 - eps)))
+
+def plot_reliability_diagram(diagram: ReliabilityDiagram, ax=None, label: str | None = None):
+    "Accuracy per confidence bin against the diagonal of perfect calibration (empty bins are not drawn)."
+    import matplotlib.pyplot as plt
+    ax = ax or plt.subplots(figsize=(3.2, 3.2))[1]
+    edges, count = np.asarray(diagram.edges), np.asarray(diagram.count)
+    width = np.diff(edges)
+    keep = count[:-1] > 0
+    ax.bar(edges[:-1][keep], np.asarray(diagram.accuracy)[:-1][keep], width=width[keep], align="edge", alpha=0.6,
+           edgecolor="k", label=label)
+    if count[-1] > 0: ax.plot([1.0], [float(diagram.accuracy[-1])], "kx", label="confidence = 1")
+    ax.plot([0, 1], [0, 1], "k--", lw=1)
+    ax.set(xlim=(0, 1.02), ylim=(0, 1.02), xlabel="confidence", ylabel="accuracy")
+    return ax

@@ -30,7 +30,7 @@ SRC = DOCS / "_src"
 # Parts of the book, by the tens digit of a chapter's number (see the numbering in DESIGN.md).
 PARTS = {0: "The engine", 1: "From neurons to MLPs", 2: "Convolutional networks",
          3: "Sequences", 4: "Attention and transformers", 5: "Generative models",
-         6: "Graphs", 7: "Tabular data", 8: "Applications", 9: "The package and its command line"}
+         6: "Graphs", 7: "Tabular data", 8: "Beyond accuracy and few labels", 9: "The package and its command line"}
 GUIDES = "Guides"   # pages without a number (e.g. authoring.md)
 
 # ---------------------------------------------------------------------------------------------

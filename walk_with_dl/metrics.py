@@ -17,7 +17,7 @@ def _jit(fn):
     return jax.jit(fn, static_argnames=[a for a in inspect.signature(fn).parameters if a in _STATIC])
 
 # %% auto #0
-__all__ = ['accuracy', 'error_rate', 'top_k_accuracy', 'confusion_matrix', 'precision_recall_fbeta', 'precision', 'recall', 'f1_score', 'fbeta_score', 'roc_auc', 'mean_squared_error', 'root_mean_squared_error', 'mean_absolute_error', 'r2_score', 'perplexity', 'perplexity_from_cross_entropy', 'Metric', 'TopKAccuracy', 'Precision', 'Recall', 'F1Score', 'FBetaScore', 'RocAuc', 'plot_confusion_matrix', 'bits_per_character', 'masked_accuracy', 'precision_recall_curve', 'average_precision', 'balanced_accuracy', 'best_threshold', 'ReliabilityDiagram', 'reliability_diagram', 'expected_calibration_error', 'maximum_calibration_error', 'log_loss', 'plot_reliability_diagram']
+__all__ = ['accuracy', 'error_rate', 'top_k_accuracy', 'confusion_matrix', 'precision_recall_fbeta', 'precision', 'recall', 'f1_score', 'fbeta_score', 'roc_auc', 'mean_squared_error', 'root_mean_squared_error', 'mean_absolute_error', 'r2_score', 'perplexity', 'perplexity_from_cross_entropy', 'Metric', 'TopKAccuracy', 'Precision', 'Recall', 'F1Score', 'FBetaScore', 'RocAuc', 'plot_confusion_matrix', 'bits_per_character', 'masked_accuracy', 'precision_recall_curve', 'average_precision', 'balanced_accuracy', 'best_threshold', 'ReliabilityDiagram', 'reliability_diagram', 'expected_calibration_error', 'maximum_calibration_error', 'log_loss', 'plot_reliability_diagram', 'demographic_parity_difference', 'equalized_odds_difference']
 
 # %% ../nbs/03_metrics.ipynb #ec8ea00d
 def _as_weights(weights, shape) -> jax.Array:
@@ -528,3 +528,51 @@ def plot_reliability_diagram(diagram: ReliabilityDiagram, ax=None, label: str | 
     ax.plot([0, 1], [0, 1], "k--", lw=1)
     ax.set(xlim=(0, 1.02), ylim=(0, 1.02), xlabel="confidence", ylabel="accuracy")
     return ax
+
+# %% ../nbs/83_fairness.ipynb #1966730a
+def _binary(name, v):
+    v = np.asarray(v)
+    if v.ndim != 1: raise ValueError(f"{name} must be 1-D, got shape {v.shape}")
+    if not np.isin(v, (0, 1)).all(): raise ValueError(f"{name} must hold binary labels 0/1, got values {np.unique(v)[:5]}")
+    return v.astype(np.float64)
+
+def _group_rates(y_true, y_pred, sensitive_features, sample_weight=None) -> dict:
+    "{group: (selection rate, true-positive rate, false-positive rate)}, weighted; a rate over no rows is 0."
+    t, p = _binary("y_true", y_true), _binary("y_pred", y_pred)
+    g = np.asarray(sensitive_features)
+    w = np.ones(len(t)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    if not len(t) == len(p) == len(g) == len(w):
+        raise ValueError(f"y_true, y_pred, sensitive_features (and sample_weight) must have one entry per row; "
+                         f"got {len(t)}, {len(p)}, {len(g)}, {len(w)}")
+    if len(t) == 0: raise ValueError("no rows")
+    rate = lambda m: float((w * p * m).sum() / (w * m).sum()) if (w * m).sum() > 0 else 0.0
+    return {group: (rate(g == group), rate((g == group) * t), rate((g == group) * (1 - t))) for group in np.unique(g).tolist()}
+
+def demographic_parity_difference(y_true, y_pred, sensitive_features, sample_weight=None) -> float:
+    """Largest difference between groups in selection rate $P(\\hat y = 1 \\mid g)$ (fairlearn's definition).
+
+    Args:
+        y_true: `(n,)` binary labels (unused by the definition; kept for fairlearn's signature).
+        y_pred: `(n,)` binary predictions.
+        sensitive_features: `(n,)` group of each row (any hashable values).
+        sample_weight: optional `(n,)` row weights.
+    Returns:
+        max minus min selection rate over the groups, in [0, 1].
+    """
+    rates = [s for s, _, _ in _group_rates(y_true, y_pred, sensitive_features, sample_weight).values()]
+    return max(rates) - min(rates)
+
+def equalized_odds_difference(y_true, y_pred, sensitive_features, sample_weight=None) -> float:
+    """The larger of the between-group differences in true-positive and false-positive rates (fairlearn's definition).
+
+    Args:
+        y_true: `(n,)` binary labels.
+        y_pred: `(n,)` binary predictions.
+        sensitive_features: `(n,)` group of each row.
+        sample_weight: optional `(n,)` row weights.
+    Returns:
+        `max(TPR gap, FPR gap)`, in [0, 1]; a group without positives (negatives) has TPR (FPR) 0, as in fairlearn.
+    """
+    rates = list(_group_rates(y_true, y_pred, sensitive_features, sample_weight).values())
+    gap = lambda i: max(r[i] for r in rates) - min(r[i] for r in rates)
+    return max(gap(1), gap(2))

@@ -10,7 +10,7 @@ import jax, jax.numpy as jnp
 from .activations import log_softmax, sigmoid
 
 # %% auto #0
-__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'masked_cross_entropy', 'sigmoid_focal_loss']
+__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'masked_cross_entropy', 'sigmoid_focal_loss', 'distillation_loss']
 
 # %% ../../nbs/11_losses.ipynb #39c60d03
 def _paired(predictions: jax.Array, targets: jax.Array, loss_name: str) -> tuple[jax.Array, jax.Array]:
@@ -152,3 +152,21 @@ def sigmoid_focal_loss(logits: jax.Array, targets: jax.Array, alpha: float | Non
     if weights is None: return jnp.mean(loss)
     w = jnp.asarray(weights, loss.dtype).reshape(loss.shape[:1] + (1,) * (loss.ndim - 1))
     return jnp.sum(w * loss) / (jnp.sum(w) * (loss.size // loss.shape[0]))
+
+# %% ../../nbs/82_distillation.ipynb #6ad1d58d
+def distillation_loss(student_logits: jax.Array, teacher_logits: jax.Array, temperature: float = 1.0) -> jax.Array:
+    """Hinton et al.'s soft-target loss: $T^2\\,\\mathrm{KL}(\\mathrm{softmax}(z_t/T) \\,\\Vert\\, \\mathrm{softmax}(z_s/T))$, mean over the batch.
+
+    Args:
+        student_logits: `(batch, classes)` (any leading axes).
+        teacher_logits: the same shape (treated as constants: no gradient flows to the teacher).
+        temperature: $T > 0$; higher spreads the teacher's probability over more classes.
+    Returns:
+        a scalar; its gradient with respect to the student's logits keeps its scale across temperatures.
+    """
+    s, t = jnp.asarray(student_logits), jax.lax.stop_gradient(jnp.asarray(teacher_logits))
+    if s.shape != t.shape or s.ndim < 1:
+        raise ValueError(f"distillation_loss: student logits {s.shape} and teacher logits {t.shape} must have the same shape")
+    if not temperature > 0: raise ValueError(f"temperature must be > 0, got {temperature}")
+    log_p, log_q = log_softmax(t / temperature, axis=-1), log_softmax(s / temperature, axis=-1)
+    return temperature ** 2 * jnp.mean(jnp.sum(jnp.exp(log_p) * (log_p - log_q), axis=-1))

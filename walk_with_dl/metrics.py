@@ -441,7 +441,7 @@ def best_threshold(scores, targets, beta: float = 1.0) -> float:
                   out=np.zeros_like(precision), where=(beta ** 2 * precision + recall) > 0)[:-1]
     return float(thresholds[np.argmax(f)])
 
-# %% ../nbs/80_uncertainty.ipynb #6dd969e7
+# %% ../nbs/80_calibration.ipynb #6dd969e7
 from typing import NamedTuple
 
 class ReliabilityDiagram(NamedTuple):
@@ -529,7 +529,7 @@ def plot_reliability_diagram(diagram: ReliabilityDiagram, ax=None, label: str | 
     ax.set(xlim=(0, 1.02), ylim=(0, 1.02), xlabel="confidence", ylabel="accuracy")
     return ax
 
-# %% ../nbs/83_fairness.ipynb #1966730a
+# %% ../nbs/84_fairness.ipynb #1966730a
 def _binary(name, v):
     v = np.asarray(v)
     if v.ndim != 1: raise ValueError(f"{name} must be 1-D, got shape {v.shape}")

@@ -153,7 +153,7 @@ def sigmoid_focal_loss(logits: jax.Array, targets: jax.Array, alpha: float | Non
     w = jnp.asarray(weights, loss.dtype).reshape(loss.shape[:1] + (1,) * (loss.ndim - 1))
     return jnp.sum(w * loss) / (jnp.sum(w) * (loss.size // loss.shape[0]))
 
-# %% ../../nbs/82_distillation.ipynb #6ad1d58d
+# %% ../../nbs/83_distillation.ipynb #6ad1d58d
 def distillation_loss(student_logits: jax.Array, teacher_logits: jax.Array, temperature: float = 1.0) -> jax.Array:
     """Hinton et al.'s soft-target loss: $T^2\\,\\mathrm{KL}(\\mathrm{softmax}(z_t/T) \\,\\Vert\\, \\mathrm{softmax}(z_s/T))$, mean over the batch.
 

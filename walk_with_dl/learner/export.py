@@ -33,7 +33,8 @@ def restore_tree(path: Path, like, what: str = "the data"):
     path = Path(path).absolute()
     if not path.is_dir(): raise FileNotFoundError(f"{path} is missing")
     target = jax.tree.map(lambda a: jax.random.key_data(a) if _is_key(a) else a, like)
-    abstract = jax.tree.map(lambda a: jax.ShapeDtypeStruct(np.shape(a), a.dtype), target)
+    # device arrays keep their layout: each process reads only its own shards, onto any mesh (another topology)
+    abstract = jax.tree.map(lambda a: jax.ShapeDtypeStruct(np.shape(a), a.dtype, sharding=a.sharding if isinstance(a, jax.Array) else None), target)
     try: restored = ocp.StandardCheckpointer().restore(path, abstract)
     except Exception as e:
         raise ValueError(f"{path} does not fit {what}: {str(e).splitlines()[0][:400]}") from e

@@ -289,7 +289,7 @@ def _predict_table(file: Path, kind: str, export, export_dir: Path, top_k: int) 
         predictions = _ranked_classes(probabilities, export, top_k)
     return {"file": str(file), "export": str(export_dir), "predictions": predictions}
 
-# %% ../nbs/99_cli.ipynb #71c35fef
+# %% ../nbs/99_cli.ipynb #e8d0a15e
 import signal, subprocess, time
 from .learner.sharding import PROCESS_ENV, free_port, initialize_processes, process_env
 

@@ -272,12 +272,12 @@ class Learner:
 
     def _state_shardings(self, state) -> dict:
         "The `NamedSharding` of every array of a training state, as the strategy lays it out."
-        out = {}
-        for part in ("params", "opt_state"):
-            out[part] = {n: self.strategy.shardings(tree, self.mesh, self._annotations.get(n), prefix=f"{part}/{n}")
-                         for n, tree in state[part].items()}
-        rep = replicated(self.mesh)
-        for part in ("rest", "counters"): out[part] = jax.tree.map(lambda _: rep, state[part])
+        out, rep = {}, replicated(self.mesh)
+        for part, tree in state.items():
+            if part in ("params", "opt_state"):
+                out[part] = {n: self.strategy.shardings(t, self.mesh, self._annotations.get(n), prefix=f"{part}/{n}")
+                             for n, t in tree.items()}
+            else: out[part] = jax.tree.map(lambda _: rep, tree)       # model state (batch statistics), counters
         return out
 
     def _place(self, state):
@@ -371,6 +371,10 @@ class Learner:
         def local(sub, rest, batch, key):
             idx = jax.lax.axis_index("data")
             own = jax.tree.map(lambda a: jax.random.fold_in(a, idx) if _is_key(a) else a, rest)
+            # the same parameters on every device, differentiated as each device's own copy: the gradient of the local
+            # loss, then averaged. (Differentiating the replicated value itself, `shard_map` would already sum the
+            # devices' gradients, and the average of that sum would be N times the mean gradient.)
+            sub = jax.tree.map(lambda a: jax.lax.pcast(a, "data", to="varying"), sub)
             (loss, (aux, new_rest)), grads = vg(sub, own, batch, jax.random.fold_in(key, idx), sync_axis="data")
             def replicate(new, old):
                 if _is_key(old): return old                    # keys stay the shared ones; counters advance alike

@@ -290,8 +290,8 @@ def _predict_table(file: Path, kind: str, export, export_dir: Path, top_k: int) 
     return {"file": str(file), "export": str(export_dir), "predictions": predictions}
 
 # %% ../nbs/99_cli.ipynb #e8d0a15e
-import signal, subprocess, time
-from .learner.sharding import PROCESS_ENV, free_port, initialize_processes, process_env
+import subprocess, time
+from .learner.sharding import PROCESS_ENV, free_port, initialize_processes, is_main_process, process_env
 
 def _stop(procs, grace_s: float = 5.0):
     "End every process still running: SIGTERM, then SIGKILL after `grace_s` seconds."
@@ -415,13 +415,13 @@ def _train(args, recipes) -> int:
         try:
             result = train_recipe(name, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, seed=args.seed,
                                   run_dir=args.run_dir, resume=args.resume, tracker=args.tracker,
-                                  runs_root=args.runs_root, progress=True)
+                                  runs_root=args.runs_root, progress=is_main_process())
         except NonFiniteLossError as e:
             print(f"wwdl: error: {e}", file=sys.stderr)
             return 3
         finally:
             for w in caught: print(f"wwdl: warning: {w.message}", file=sys.stderr)
-    _print_result(result, args.json)
+    if is_main_process(): _print_result(result, args.json)     # with --processes: process 0 reports
     return 0
 
 def main(argv=None) -> int:

@@ -13,7 +13,7 @@ import numpy as np
 from .learner import Learner, SaveBest, SaveCheckpoint, TrackerCallback, NonFiniteLossError
 import jax
 from .tracking import TRACKERS, Tracker, get_tracker, new_run_dir, read_metrics, truncate_metrics
-from .learner.sharding import is_main_process, sync_processes
+from .learner.sharding import is_main_process, sync_processes, to_host
 
 # %% auto #0
 __all__ = ['RECIPES', 'DIGITS_IMAGE', 'BUILTIN_PREPROCESSING', 'CONFIG_KEYS', 'Recipe', 'register_recipe', 'get_recipe',
@@ -144,7 +144,10 @@ def _export_run(learn: Learner, recipe: Recipe, run_dir: Path, best: SaveBest) -
     "Export the run's best model (the last one if no checkpoint is better) to `run_dir/export`, or warn why it cannot be."
     try:
         if best.best_epoch is not None and best.best_epoch != learn.epoch: learn.load(best.path)   # every process: a collective
-        if not is_main_process(): return None
+        if jax.process_count() > 1:     # process 0 exports alone, from host copies (gathered by every process)
+            state = to_host(learn.state)
+            if not is_main_process(): return None
+            learn.state = state
         return str(learn.export(run_dir / "export", preprocessing=preprocessing_of(recipe)))
     except ValueError as e:
         warnings.warn(f"the model of recipe {recipe.name!r} was not exported, so `wwdl predict` cannot use this run: {e}", stacklevel=3)
@@ -215,6 +218,7 @@ def train_recipe(name: str | None = None, *, epochs: int | None = None, lr: floa
     result = dict(recipe=name, **final, epochs=learn.epoch, best_epoch=best.best_epoch, devices=learn.mesh.size)
     if jax.process_count() > 1: result["processes"] = jax.process_count()
     exported = _export_run(learn, recipe, run_dir, best)
+    sync_processes("run exported")     # no process leaves (and meets JAX's shutdown barrier) while process 0 exports
     return dict(**result, seconds=round(time.perf_counter() - start, 2), run_dir=str(run_dir), export=exported)
 
 def _save_loss_plot(learn: Learner, path: Path):

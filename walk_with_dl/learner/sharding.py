@@ -9,7 +9,7 @@ __all__ = ['COLUMN_PARALLEL', 'ROW_PARALLEL', 'STRATEGIES', 'PROCESS_ENV', 'path
            'TensorParallel', 'get_strategy', 'global_batch', 'to_host', 'free_port', 'process_env',
            'initialize_processes', 'is_main_process', 'sync_processes', 'layout_table']
 
-# %% ../../nbs/04_learner_sharding.ipynb #c8d7a913
+# %% ../../nbs/04_learner_sharding.ipynb #22413956
 import os, re, socket
 from collections.abc import Mapping, Sequence
 import numpy as np
@@ -17,7 +17,7 @@ import jax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 from ..data import data_mesh
 
-# %% ../../nbs/04_learner_sharding.ipynb #41ffc647
+# %% ../../nbs/04_learner_sharding.ipynb #da8461c8
 def path_name(path) -> str:
     "A pytree path as `a/b/0/kernel` (dict keys, sequence indices and attributes joined by `/`)."
     parts = []
@@ -135,7 +135,7 @@ def get_strategy(strategy=None) -> Strategy:
     if isinstance(strategy, str) and strategy in STRATEGIES: return STRATEGIES[strategy]()
     raise ValueError(f"unknown strategy {strategy!r}; valid names: {', '.join(STRATEGIES)} (or a Strategy instance)")
 
-# %% ../../nbs/04_learner_sharding.ipynb #ab5844be
+# %% ../../nbs/04_learner_sharding.ipynb #f9fa77f8
 def global_batch(batch, sharding: NamedSharding):
     "A host batch (a pytree of numpy arrays, the same in every process) as global arrays with `sharding`; each process puts only its own devices' rows."
     if jax.process_count() == 1: return jax.device_put(batch, sharding)
@@ -152,10 +152,14 @@ def to_host(tree):
     if jax.process_count() == 1 or all(getattr(a, "is_fully_addressable", True) for a in jax.tree.leaves(tree)):
         return jax.device_get(tree)
     from jax.experimental import multihost_utils
-    return jax.tree.map(lambda a: np.asarray(multihost_utils.process_allgather(a, tiled=True))
-                        if not getattr(a, "is_fully_addressable", True) else np.asarray(jax.device_get(a)), tree)
+    def one(a):
+        if hasattr(a, "dtype") and jax.dtypes.issubdtype(a.dtype, jax.dtypes.prng_key):     # keys: gather their data
+            return jax.random.wrap_key_data(one(jax.random.key_data(a)), impl=jax.random.key_impl(a))
+        if not getattr(a, "is_fully_addressable", True): return np.asarray(multihost_utils.process_allgather(a, tiled=True))
+        return np.asarray(jax.device_get(a))
+    return jax.tree.map(one, tree)
 
-# %% ../../nbs/04_learner_sharding.ipynb #93c4a07b
+# %% ../../nbs/04_learner_sharding.ipynb #3eb596db
 PROCESS_ENV = ("WWDL_COORDINATOR", "WWDL_NUM_PROCESSES", "WWDL_PROCESS_ID")
 
 def free_port() -> int:
@@ -205,7 +209,7 @@ def sync_processes(name: str):
     from jax.experimental import multihost_utils
     multihost_utils.sync_global_devices(name)
 
-# %% ../../nbs/04_learner_sharding.ipynb #ba533b07
+# %% ../../nbs/04_learner_sharding.ipynb #6cc33ff8
 def layout_table(tree, shardings=None) -> list[dict]:
     "One row per array of `tree` (global arrays, or with `shardings`): its path, global shape, spec and per-device shard shape."
     rows = []

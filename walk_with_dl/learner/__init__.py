@@ -25,7 +25,7 @@ from .callbacks import (Callback, MixedPrecision, NonFiniteLossError, ProgressCa
 from .tasks import BatchSpec, Models, SupervisedTask, Task, _split_aux, batch_length
 from .groups import decay_mask, norm_parameters, parameter_groups
 from .export import decode_outputs, export_model, restore_tree, save_tree
-from .sharding import DataParallel, Strategy, get_strategy, global_batch, path_name, to_host
+from .sharding import DataParallel, Strategy, compile_then_meet, get_strategy, global_batch, path_name, to_host
 
 # %% ../../nbs/05_learner.ipynb #9cee0d1d
 def _is_float(x): return hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jnp.floating)
@@ -449,7 +449,7 @@ class Learner:
             elif name == "metrics":
                 f = jax.jit(lambda preds, targets, w: {_name_of(m): (m(preds, *targets) if w is None else m(preds, *targets, weights=w))
                                                        for m in self.metrics})
-            self._compiled[name] = f
+            self._compiled[name] = compile_then_meet(f)      # several processes: compiled, then all meet
         return self._compiled[name]
 
     def compile_counts(self) -> dict[str, int]:

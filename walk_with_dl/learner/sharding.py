@@ -7,9 +7,9 @@ Docs: https://walk-with-dl.github.io/walk_with_dl/learner_sharding.html.md"""
 # %% auto #0
 __all__ = ['COLUMN_PARALLEL', 'ROW_PARALLEL', 'STRATEGIES', 'PROCESS_ENV', 'path_name', 'Strategy', 'DataParallel', 'FSDP',
            'TensorParallel', 'get_strategy', 'global_batch', 'to_host', 'free_port', 'process_env',
-           'initialize_processes', 'is_main_process', 'sync_processes', 'layout_table']
+           'initialize_processes', 'is_main_process', 'sync_processes', 'compile_then_meet', 'layout_table']
 
-# %% ../../nbs/04_learner_sharding.ipynb #22413956
+# %% ../../nbs/04_learner_sharding.ipynb #e886c4b8
 import os, re, socket
 from collections.abc import Mapping, Sequence
 import numpy as np
@@ -17,7 +17,7 @@ import jax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 from ..data import data_mesh
 
-# %% ../../nbs/04_learner_sharding.ipynb #da8461c8
+# %% ../../nbs/04_learner_sharding.ipynb #034573e9
 def path_name(path) -> str:
     "A pytree path as `a/b/0/kernel` (dict keys, sequence indices and attributes joined by `/`)."
     parts = []
@@ -135,7 +135,7 @@ def get_strategy(strategy=None) -> Strategy:
     if isinstance(strategy, str) and strategy in STRATEGIES: return STRATEGIES[strategy]()
     raise ValueError(f"unknown strategy {strategy!r}; valid names: {', '.join(STRATEGIES)} (or a Strategy instance)")
 
-# %% ../../nbs/04_learner_sharding.ipynb #f9fa77f8
+# %% ../../nbs/04_learner_sharding.ipynb #092276db
 def global_batch(batch, sharding: NamedSharding):
     "A host batch (a pytree of numpy arrays, the same in every process) as global arrays with `sharding`; each process puts only its own devices' rows."
     if jax.process_count() == 1: return jax.device_put(batch, sharding)
@@ -159,7 +159,7 @@ def to_host(tree):
         return np.asarray(jax.device_get(a))
     return jax.tree.map(one, tree)
 
-# %% ../../nbs/04_learner_sharding.ipynb #3eb596db
+# %% ../../nbs/04_learner_sharding.ipynb #99c4d018
 PROCESS_ENV = ("WWDL_COORDINATOR", "WWDL_NUM_PROCESSES", "WWDL_PROCESS_ID")
 
 def free_port() -> int:
@@ -209,7 +209,31 @@ def sync_processes(name: str):
     from jax.experimental import multihost_utils
     multihost_utils.sync_global_devices(name)
 
-# %% ../../nbs/04_learner_sharding.ipynb #6cc33ff8
+# %% ../../nbs/04_learner_sharding.ipynb #196183c0
+class _MeetAfterCompile:
+    "A jitted function compiled ahead of time per kind of argument, each compile followed by a barrier of all processes."
+    _barriers = 0
+    def __init__(self, jitted, timeout_s: float):
+        self.jitted, self.timeout_s, self.compiled = jitted, timeout_s, {}
+    def _key(self, args):
+        leaves, tree = jax.tree.flatten(args)
+        return tree, tuple((np.shape(a), str(getattr(a, "dtype", type(a))), getattr(a, "sharding", None)) for a in leaves)
+    def __call__(self, *args):
+        key = self._key(args)
+        if key not in self.compiled:
+            compiled = self.jitted.lower(*args).compile()
+            from jax._src import distributed
+            _MeetAfterCompile._barriers += 1
+            distributed.global_state.client.wait_at_barrier(f"wwdl-compiled-{_MeetAfterCompile._barriers}", int(self.timeout_s * 1000))
+            self.compiled[key] = compiled
+        return self.compiled[key](*args)
+    def _cache_size(self): return len(self.compiled)
+
+def compile_then_meet(jitted, timeout_s: float = 1800):
+    "With several processes, `jitted` compiled ahead of time and all processes met at a barrier before its first run (see above); otherwise `jitted`."
+    return jitted if jax.process_count() == 1 else _MeetAfterCompile(jitted, timeout_s)
+
+# %% ../../nbs/04_learner_sharding.ipynb #4c73b5ab
 def layout_table(tree, shardings=None) -> list[dict]:
     "One row per array of `tree` (global arrays, or with `shardings`): its path, global shape, spec and per-device shard shape."
     rows = []

@@ -12,8 +12,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['DEFAULT_RECIPES', 'BROKEN_APPS', 'ARRAY_SUFFIXES', 'IMAGE_SUFFIXES', 'load_recipes', 'default_recipe',
-           'configure_cpu', 'find_export', 'read_array', 'read_image', 'model_rows', 'predict_file', 'build_parser',
-           'main']
+           'configure_cpu', 'find_export', 'read_array', 'read_image', 'model_rows', 'predict_file', 'launch_processes',
+           'build_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #dcf63172
 DEFAULT_RECIPES = ("digits-lenet5", "digits-mlp")   # the first one registered is the default
@@ -289,6 +289,70 @@ def _predict_table(file: Path, kind: str, export, export_dir: Path, top_k: int) 
         predictions = _ranked_classes(probabilities, export, top_k)
     return {"file": str(file), "export": str(export_dir), "predictions": predictions}
 
+# %% ../nbs/99_cli.ipynb #e8d0a15e
+import subprocess, time
+from .learner.sharding import PROCESS_ENV, free_port, initialize_processes, is_main_process, process_env
+
+def _stop(procs, grace_s: float = 5.0):
+    "End every process still running: SIGTERM, then SIGKILL after `grace_s` seconds."
+    for p in procs:
+        if p.poll() is None: p.terminate()
+    deadline = time.monotonic() + grace_s
+    for p in procs:
+        try: p.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired: p.kill(); p.wait()
+
+def launch_processes(args, argv: list[str]) -> int:
+    """`wwdl train ... --processes N`: run the same command in N local processes joined by `jax.distributed` (a free
+    localhost port for the coordinator), each process's output in `RUN_DIR/processes/process_<i>.log`. When one
+    fails (or `--timeout` passes) every other is ended; process 0's output is printed at the end. Returns the exit code."""
+    from walk_with_dl.recipes import get_recipe
+    from walk_with_dl.tracking import new_run_dir
+    n = args.processes
+    if args.resume: run_dir = Path(args.resume)
+    elif args.run_dir: run_dir = Path(args.run_dir)
+    else:
+        name = args.recipe or default_recipe(load_recipes(args.imports))
+        get_recipe(name)                                  # an unknown recipe fails here, before any process starts
+        run_dir = new_run_dir(args.runs_root, name)
+        argv = [*argv, "--run-dir", str(run_dir)]
+    logs = run_dir / "processes"
+    logs.mkdir(parents=True, exist_ok=True)
+    coordinator = f"localhost:{free_port()}"
+    procs, files = [], []
+    try:
+        for i in range(n):
+            files.append(open(logs / f"process_{i}.log", "w"))
+            env = {**os.environ, **process_env(coordinator, n, i)}
+            procs.append(subprocess.Popen([sys.executable, "-m", "walk_with_dl.cli", *argv], stdout=files[-1],
+                                          stderr=subprocess.STDOUT, env=env))
+        (logs / "pids.json").write_text(json.dumps([p.pid for p in procs]))
+        deadline = None if args.timeout is None else time.monotonic() + args.timeout
+        failed = None
+        while failed is None:
+            codes = [p.poll() for p in procs]
+            if all(c == 0 for c in codes): break
+            failed = next(((i, c) for i, c in enumerate(codes) if c not in (None, 0)), None)
+            if failed is None and deadline is not None and time.monotonic() > deadline: failed = (None, "timeout")
+            time.sleep(0.05)
+    finally:
+        _stop(procs)
+        for f in files: f.close()
+    if failed is not None:
+        i, code = failed
+        if i is None: what = f"the processes ran past --timeout {args.timeout:g} s"
+        else:
+            how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+            tail = (logs / f"process_{i}.log").read_text(errors="replace").strip().splitlines()[-15:]
+            print("\n".join(f"[process {i}] {line}" for line in tail), file=sys.stderr)
+            what = f"process {i} of {n} {how}"
+        print(f"wwdl: error: {what}; every other process was stopped (logs in {logs})", file=sys.stderr)
+        return code if isinstance(code, int) and code > 0 else 1
+    out = (logs / "process_0.log").read_text(errors="replace")
+    print("\n".join(l for l in out.splitlines() if not l.startswith("[Gloo]")))
+    return 0
+
+
 # %% ../nbs/99_cli.ipynb #250c53f6
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wwdl", description="walk_with_dl: train the course's models from the shell.")
@@ -312,6 +376,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "the batch size must be a multiple of N)")
     t.add_argument("--conv-library", choices=("ynnpack", "onednn", "eigen"),
                    help="the library XLA:CPU runs convolutions with (default ynnpack, one thread; onednn and eigen use all cores)")
+    t.add_argument("--processes", type=_positive_int, default=1, metavar="N",
+                   help="train in N local processes joined by jax.distributed (each with --cpu-devices devices; the batch is "
+                        "split over all of them); logs of each in RUN_DIR/processes/")
+    t.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="with --processes: stop every process after this many seconds (default: no limit)")
     r = sub.add_parser("runs", help="compare runs: one row per run directory")
     r.add_argument("dir", nargs="?", help="a run, or a directory of runs (default: runs)")
     r.add_argument("--json", action="store_true")
@@ -346,13 +415,13 @@ def _train(args, recipes) -> int:
         try:
             result = train_recipe(name, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, seed=args.seed,
                                   run_dir=args.run_dir, resume=args.resume, tracker=args.tracker,
-                                  runs_root=args.runs_root, progress=True)
+                                  runs_root=args.runs_root, progress=is_main_process())
         except NonFiniteLossError as e:
             print(f"wwdl: error: {e}", file=sys.stderr)
             return 3
         finally:
             for w in caught: print(f"wwdl: warning: {w.message}", file=sys.stderr)
-    _print_result(result, args.json)
+    if is_main_process(): _print_result(result, args.json)     # with --processes: process 0 reports
     return 0
 
 def main(argv=None) -> int:
@@ -361,8 +430,12 @@ def main(argv=None) -> int:
     except SystemExit as e: return e.code if isinstance(e.code, int) else 2     # usage errors (argparse: 2), --help (0)
     try:
         if args.command == "train":                     # before anything starts JAX
+            if args.timeout is not None and args.timeout <= 0: raise ValueError(f"--timeout must be positive, got {args.timeout}")
+            if args.processes > 1 and PROCESS_ENV[2] not in os.environ:
+                return launch_processes(args, sys.argv[1:] if argv is None else list(argv))
             try: configure_cpu(args.cpu_devices, args.conv_library)
             except RuntimeError as e: raise ValueError(str(e)) from e
+            initialize_processes()                      # a child of `--processes`: join the others (no-op otherwise)
         if args.command in ("runs", "predict"): _import_user_modules(args.imports)   # no recipes needed
         else: recipes = load_recipes(args.imports)
         from walk_with_dl.recipes import compare_runs, evaluate_run, format_table

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 import numpy as np
 from .learner import Learner, SaveBest, SaveCheckpoint, TrackerCallback, NonFiniteLossError
-from .tracking import TRACKERS, get_tracker, new_run_dir, read_metrics, truncate_metrics
+import jax
+from .tracking import TRACKERS, Tracker, get_tracker, new_run_dir, read_metrics, truncate_metrics
+from .learner.sharding import is_main_process, sync_processes, to_host
 
 # %% auto #0
 __all__ = ['RECIPES', 'DIGITS_IMAGE', 'BUILTIN_PREPROCESSING', 'CONFIG_KEYS', 'Recipe', 'register_recipe', 'get_recipe',
@@ -141,7 +143,11 @@ def _save_best(run_dir: Path, config: dict, resuming: bool) -> SaveBest:
 def _export_run(learn: Learner, recipe: Recipe, run_dir: Path, best: SaveBest) -> str | None:
     "Export the run's best model (the last one if no checkpoint is better) to `run_dir/export`, or warn why it cannot be."
     try:
-        if best.best_epoch is not None and best.best_epoch != learn.epoch: learn.load(best.path)
+        if best.best_epoch is not None and best.best_epoch != learn.epoch: learn.load(best.path)   # every process: a collective
+        if jax.process_count() > 1:     # process 0 exports alone, from host copies (gathered by every process)
+            state = to_host(learn.state)
+            if not is_main_process(): return None
+            learn.state = state
         return str(learn.export(run_dir / "export", preprocessing=preprocessing_of(recipe)))
     except ValueError as e:
         warnings.warn(f"the model of recipe {recipe.name!r} was not exported, so `wwdl predict` cannot use this run: {e}", stacklevel=3)
@@ -178,11 +184,12 @@ def train_recipe(name: str | None = None, *, epochs: int | None = None, lr: floa
     tracker = config.get("tracker")
     unknown = [t for t in (tracker or "local").split(",") if t.strip().lower() not in TRACKERS]
     if unknown: raise ValueError(f"unknown tracker {unknown[0]!r}; valid names: {', '.join(TRACKERS)}")
+    main = is_main_process()       # with several processes (`wwdl train --processes`), only process 0 writes the run
     if resume is not None: run_dir = resume
     elif run_dir is not None:
         run_dir = Path(run_dir)
         _check_writable(run_dir, "the run directory")
-        if (run_dir / "config.json").exists():
+        if main and (run_dir / "config.json").exists():
             raise FileExistsError(f"{run_dir} already holds a run: pass --resume {run_dir} to continue it, or choose another --run-dir")
     else: _check_writable(Path(runs_root), "the runs root")
     learn = build_learner(config)              # a recipe that cannot be built for this config writes nothing
@@ -193,8 +200,9 @@ def train_recipe(name: str | None = None, *, epochs: int | None = None, lr: floa
     checkpoint = run_dir / "checkpoints" / "last"
     if resume is not None and (checkpoint / "meta.json").exists():
         learn.load(checkpoint)
-    truncate_metrics(run_dir, learn.epoch)     # drop lines of epochs the checkpoint does not hold
-    trackers = get_tracker(tracker, run_dir)   # the local run store, plus an adapter if asked for
+    if main: truncate_metrics(run_dir, learn.epoch)     # drop lines of epochs the checkpoint does not hold
+    sync_processes("run directory ready")
+    trackers = get_tracker(tracker, run_dir) if main else Tracker()   # the local run store, plus an adapter if asked for
     trackers.log_config(config)
     learn.add_cb(TrackerCallback(trackers))
     best = _save_best(run_dir, config, resume is not None)
@@ -204,11 +212,13 @@ def train_recipe(name: str | None = None, *, epochs: int | None = None, lr: floa
         learn.fit_one_cycle(config["epochs"], config["lr"], resume=True)
     finally:
         trackers.close()
-    _save_loss_plot(learn, run_dir / "plots" / "loss.png")
+    if main: _save_loss_plot(learn, run_dir / "plots" / "loss.png")
     final = dict(learn.recorder.history[-1]) if learn.recorder.history else {}
     final.pop("epoch", None); final.pop("seconds", None)
     result = dict(recipe=name, **final, epochs=learn.epoch, best_epoch=best.best_epoch, devices=learn.mesh.size)
+    if jax.process_count() > 1: result["processes"] = jax.process_count()
     exported = _export_run(learn, recipe, run_dir, best)
+    sync_processes("run exported")     # no process leaves (and meets JAX's shutdown barrier) while process 0 exports
     return dict(**result, seconds=round(time.perf_counter() - start, 2), run_dir=str(run_dir), export=exported)
 
 def _save_loss_plot(learn: Learner, path: Path):

@@ -23,7 +23,13 @@ def save_tree(path: Path, tree):
     "Save a pytree of arrays with orbax (PRNG keys as their raw data)."
     import orbax.checkpoint as ocp
     tree = jax.tree.map(lambda a: jax.random.key_data(a) if _is_key(a) else a, tree)
-    ckpt = ocp.StandardCheckpointer()
+    options = {}
+    if jax.process_count() > 1 and all(not isinstance(a, jax.Array) or a.is_fully_addressable for a in jax.tree.leaves(tree)):
+        # host arrays in one of several processes: this process writes them alone (no barrier with the others)
+        tree = jax.tree.map(np.asarray, tree)
+        options["multiprocessing_options"] = ocp.options.MultiprocessingOptions(primary_host=jax.process_index(),
+                                                                                active_processes={jax.process_index()})
+    ckpt = ocp.StandardCheckpointer(**options)
     ckpt.save(Path(path).absolute(), tree)
     ckpt.wait_until_finished()
 
@@ -33,7 +39,8 @@ def restore_tree(path: Path, like, what: str = "the data"):
     path = Path(path).absolute()
     if not path.is_dir(): raise FileNotFoundError(f"{path} is missing")
     target = jax.tree.map(lambda a: jax.random.key_data(a) if _is_key(a) else a, like)
-    abstract = jax.tree.map(lambda a: jax.ShapeDtypeStruct(np.shape(a), a.dtype), target)
+    # device arrays keep their layout: each process reads only its own shards, onto any mesh (another topology)
+    abstract = jax.tree.map(lambda a: jax.ShapeDtypeStruct(np.shape(a), a.dtype, sharding=a.sharding if isinstance(a, jax.Array) else None), target)
     try: restored = ocp.StandardCheckpointer().restore(path, abstract)
     except Exception as e:
         raise ValueError(f"{path} does not fit {what}: {str(e).splitlines()[0][:400]}") from e

@@ -109,6 +109,9 @@ def digits_judge(seed: int = 0) -> DigitsJudge:
     history = learn.fit_one_cycle(40, 3e-3)
     return DigitsJudge(learn.model, float(history[-1]["valid_accuracy"]), seed)
 
+# %% ../nbs/50_sample_judges.ipynb #3b479987
+from .metrics import frechet_distance, kernel_distance
+
 # %% ../nbs/50_sample_judges.ipynb #fd155997
 def _judge(judge): return digits_judge() if judge is None else judge
 

@@ -376,7 +376,7 @@ def masked_accuracy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     keep = labels != IGNORE_INDEX
     return ((logits.argmax(-1) == labels) & keep).sum() / jnp.maximum(keep.sum(), 1)
 
-# %% ../nbs/50_sample_judges.ipynb #825d439b
+# %% ../nbs/50_sample_judges.ipynb #5855f910
 def _feature_matrix(features, name: str) -> np.ndarray:
     x = np.asarray(features, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 1:

@@ -136,10 +136,10 @@ class SupervisedTask(Task):
     def targets(self, batch): return self.spec.split(batch)[2]
     def weights(self, batch): return self.spec.split(batch)[3]
 
-# %% ../../nbs/55_gans.ipynb #6cc4f281
+# %% ../../nbs/55_gans.ipynb #21c471f1
 from ..nn.losses import gan_discriminator_loss, gan_generator_loss
 
-# %% ../../nbs/55_gans.ipynb #fc1f3b14
+# %% ../../nbs/55_gans.ipynb #2c787377
 class GANTask(Task):
     """Adversarial training of `models.generator` and `models.discriminator` in one compiled step.
 
@@ -191,11 +191,11 @@ class GANTask(Task):
                                 when=step.count % self.generator_every == 0)
         return g_loss, {**named, "d_loss": d_loss}
 
-# %% ../../nbs/56_diffusion.ipynb #d31ef08e
+# %% ../../nbs/56_diffusion.ipynb #e77330f1
 from ..models.diffusion import DiffusionSchedule, forward_diffusion
 from ..nn.losses import mse
 
-# %% ../../nbs/56_diffusion.ipynb #e015a210
+# %% ../../nbs/56_diffusion.ipynb #dec8cf22
 class DiffusionTask(Task):
     r"""Denoising diffusion training (Ho et al.'s simple loss): draw $t \sim U\{1..T\}$ and $\epsilon \sim \mathcal{N}(0, I)$,
     noise the batch's images in closed form (`forward_diffusion`) and regress the model's prediction on $\epsilon$

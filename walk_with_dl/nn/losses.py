@@ -114,7 +114,7 @@ def masked_lm_loss(logits: jax.Array, labels: jax.Array) -> jax.Array:
     picked = jnp.take_along_axis(log_probabilities, jnp.where(keep, labels, 0)[..., None].astype(jnp.int32), -1)[..., 0]
     return -(picked * keep).sum() / jnp.maximum(keep.sum(), 1)
 
-# %% ../../nbs/55_gans.ipynb #4d86fb63
+# %% ../../nbs/55_gans.ipynb #9c9a9743
 def gan_discriminator_loss(real_logits, fake_logits):
     """The discriminator's loss of the GAN minimax game, $-\\mathbb{E}\\log D(x) - \\mathbb{E}\\log(1 - D(G(z)))$, from logits
     ($D = \\sigma(\\text{logit})$): `softplus(-real).mean() + softplus(fake).mean()`. Logits `(batch,)` or `(batch, 1)`."""

@@ -15,15 +15,19 @@ from walk_with_dl.models.classic_cnns import (
     alexnet, vgg_features, VGG, BasicConv2d, Inception, InceptionAux, GoogLeNet, googlenet,
     InceptionA, InceptionB, InceptionC, InceptionD, InceptionE, InceptionAuxV3, Inception3,
     inception_v3)
+from .diffusion import (
+    DiffusionSchedule, linear_beta_schedule, forward_diffusion, timestep_embedding,
+    ResidualBlock, SpatialAttention, DiffusionUNet, ddpm_sample, ddim_sample)
 from .forecasting import (
     naive_forecast, seasonal_naive_forecast, RecurrentForecaster)
+from .gans import (
+    DCGANGenerator, DCGANDiscriminator)
 from walk_with_dl.models.gnn import (
     GCN, GAT, GIN)
 from walk_with_dl.models.gpt import (
     GPT, attention_maps)
-from walk_with_dl.models.language import (
-    BigramLanguageModel, fit_bigram_baseline, RecurrentLanguageModel, sample_token, generate,
-    complete)
+from .language import (
+    BigramLanguageModel, fit_bigram_baseline, RecurrentLanguageModel, sample_token, complete)
 from walk_with_dl.models.lenet import (
     LeNet5)
 from walk_with_dl.models.mlp import (

@@ -10,7 +10,7 @@ import jax, jax.numpy as jnp
 from .activations import log_softmax, sigmoid
 
 # %% auto #0
-__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'masked_cross_entropy', 'sigmoid_focal_loss', 'distillation_loss']
+__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'gan_discriminator_loss', 'gan_generator_loss', 'masked_cross_entropy', 'sigmoid_focal_loss', 'distillation_loss']
 
 # %% ../../nbs/11_losses.ipynb #39c60d03
 def _paired(predictions: jax.Array, targets: jax.Array, loss_name: str) -> tuple[jax.Array, jax.Array]:
@@ -113,6 +113,27 @@ def masked_lm_loss(logits: jax.Array, labels: jax.Array) -> jax.Array:
     log_probabilities = jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1)
     picked = jnp.take_along_axis(log_probabilities, jnp.where(keep, labels, 0)[..., None].astype(jnp.int32), -1)[..., 0]
     return -(picked * keep).sum() / jnp.maximum(keep.sum(), 1)
+
+# %% ../../nbs/55_gans.ipynb #9c9a9743
+def gan_discriminator_loss(real_logits, fake_logits):
+    """The discriminator's loss of the GAN minimax game, $-\\mathbb{E}\\log D(x) - \\mathbb{E}\\log(1 - D(G(z)))$, from logits
+    ($D = \\sigma(\\text{logit})$): `softplus(-real).mean() + softplus(fake).mean()`. Logits `(batch,)` or `(batch, 1)`."""
+    real, fake = jnp.asarray(real_logits, jnp.float32), jnp.asarray(fake_logits, jnp.float32)
+    for name, v in (("real_logits", real), ("fake_logits", fake)):
+        if v.ndim not in (1, 2) or (v.ndim == 2 and v.shape[1] != 1):
+            raise ValueError(f"{name} must be one logit per sample, shape (batch,) or (batch, 1), got {v.shape}")
+    return jax.nn.softplus(-real).mean() + jax.nn.softplus(fake).mean()
+
+def gan_generator_loss(fake_logits, saturating: bool = False):
+    """The generator's loss from the discriminator's logits on generated samples.
+
+    `saturating=True` is the minimax form, $\\mathbb{E}\\log(1 - D(G(z)))$ = `-softplus(fake).mean()`, whose gradient
+    vanishes when D rejects the samples confidently (early in training); the default is Goodfellow et al.'s
+    non-saturating form, $-\\mathbb{E}\\log D(G(z))$ = `softplus(-fake).mean()`, with the same fixed point."""
+    fake = jnp.asarray(fake_logits, jnp.float32)
+    if fake.ndim not in (1, 2) or (fake.ndim == 2 and fake.shape[1] != 1):
+        raise ValueError(f"fake_logits must be one logit per sample, shape (batch,) or (batch, 1), got {fake.shape}")
+    return -jax.nn.softplus(fake).mean() if saturating else jax.nn.softplus(-fake).mean()
 
 # %% ../../nbs/62_node_classification.ipynb #70579231
 def masked_cross_entropy(logits: jax.Array, labels: jax.Array, weights: jax.Array | None = None) -> jax.Array:

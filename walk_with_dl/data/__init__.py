@@ -14,7 +14,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from ..core import numpy_rng
 
 # %% auto #0
-__all__ = ['DataLoader', 'random_split', 'stratified_split', 'data_mesh', 'batch_sharding', 'replicated', 'prefetch_to_device', 'DataLoaders', 'forecast_windows', 'RelativeScaler', 'forecasting_data']
+__all__ = ['DataLoader', 'random_split', 'stratified_split', 'data_mesh', 'batch_sharding', 'replicated', 'prefetch_to_device', 'DataLoaders', 'forecast_windows', 'RelativeScaler', 'forecasting_data', 'labelled_subset']
 
 # %% ../../nbs/01_data.ipynb #5926b17d
 class DataLoader:
@@ -310,3 +310,21 @@ def forecasting_data(series, context: int = 48, horizon: int = 12, valid_fractio
     dls = DataLoaders.from_arrays(*scaler.transform(past_train, future_train), *scaler.transform(past_valid, future_valid),
                                   batch_size=batch_size, seed=seed)
     return dls, scaler, (past_valid, future_valid)
+
+# %% ../../nbs/85_self_supervised.ipynb #4fb83716
+def labelled_subset(labels, per_class: int, seed: int = 0) -> np.ndarray:
+    """Indices of `per_class` randomly chosen examples of each class in `labels` (sorted by class, then drawn order).
+
+    Args:
+        labels: `(n,)` integer labels.
+        per_class: examples to keep per class (every class must have that many).
+        seed: the draw's seed.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1: raise ValueError(f"labels must be (n,), got shape {labels.shape}")
+    if not isinstance(per_class, (int, np.integer)) or per_class < 1: raise ValueError(f"per_class must be a positive integer, got {per_class!r}")
+    rng = numpy_rng(seed, "labelled_subset")
+    classes, counts = np.unique(labels, return_counts=True)
+    if counts.min() < per_class:
+        raise ValueError(f"class {classes[counts.argmin()]!r} has {counts.min()} examples, fewer than per_class={per_class}")
+    return np.concatenate([rng.choice(np.flatnonzero(labels == c), per_class, replace=False) for c in classes])

@@ -10,7 +10,7 @@ import jax, jax.numpy as jnp
 from .activations import log_softmax, sigmoid
 
 # %% auto #0
-__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'masked_cross_entropy', 'sigmoid_focal_loss']
+__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'masked_cross_entropy', 'sigmoid_focal_loss', 'nt_xent_loss']
 
 # %% ../../nbs/11_losses.ipynb #39c60d03
 def _paired(predictions: jax.Array, targets: jax.Array, loss_name: str) -> tuple[jax.Array, jax.Array]:
@@ -152,3 +152,25 @@ def sigmoid_focal_loss(logits: jax.Array, targets: jax.Array, alpha: float | Non
     if weights is None: return jnp.mean(loss)
     w = jnp.asarray(weights, loss.dtype).reshape(loss.shape[:1] + (1,) * (loss.ndim - 1))
     return jnp.sum(w * loss) / (jnp.sum(w) * (loss.size // loss.shape[0]))
+
+# %% ../../nbs/85_self_supervised.ipynb #c70719cf
+def nt_xent_loss(first: jax.Array, second: jax.Array, temperature: float = 0.5) -> jax.Array:
+    r"""SimCLR's normalised-temperature cross-entropy of two views: `first[i]` and `second[i]` are a positive pair, every other row a negative.
+
+    Args:
+        first, second: `(batch, features)` embeddings of the two views (any scale: they are L2-normalised here).
+        temperature: $\tau > 0$ that divides the cosine similarities.
+    Returns:
+        a scalar, the mean over the $2N$ views of $-\log$ the softmax probability of the partner view.
+    """
+    first, second = jnp.asarray(first), jnp.asarray(second)
+    if first.ndim != 2 or first.shape != second.shape:
+        raise ValueError(f"nt_xent_loss needs two (batch, features) arrays of the same shape, got {first.shape} and {second.shape}")
+    if first.shape[0] < 2: raise ValueError("nt_xent_loss needs a batch of at least 2 pairs (the other pairs are the negatives)")
+    if not temperature > 0: raise ValueError(f"temperature must be > 0, got {temperature}")
+    n = first.shape[0]
+    z = jnp.concatenate([first, second]).astype(jnp.float32)
+    z = z / jnp.maximum(jnp.linalg.norm(z, axis=-1, keepdims=True), 1e-12)
+    logits = jnp.where(jnp.eye(2 * n, dtype=bool), -jnp.inf, z @ z.T / temperature)
+    partner = jnp.concatenate([jnp.arange(n, 2 * n), jnp.arange(n)])
+    return jnp.mean(jax.nn.logsumexp(logits, axis=-1) - logits[jnp.arange(2 * n), partner])

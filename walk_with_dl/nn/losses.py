@@ -10,7 +10,7 @@ import jax, jax.numpy as jnp
 from .activations import log_softmax, sigmoid
 
 # %% auto #0
-__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'masked_cross_entropy', 'sigmoid_focal_loss', 'nt_xent_loss']
+__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'masked_cross_entropy', 'sigmoid_focal_loss', 'nt_xent_loss', 'prototype_logits', 'prototypical_loss']
 
 # %% ../../nbs/11_losses.ipynb #39c60d03
 def _paired(predictions: jax.Array, targets: jax.Array, loss_name: str) -> tuple[jax.Array, jax.Array]:
@@ -153,7 +153,7 @@ def sigmoid_focal_loss(logits: jax.Array, targets: jax.Array, alpha: float | Non
     w = jnp.asarray(weights, loss.dtype).reshape(loss.shape[:1] + (1,) * (loss.ndim - 1))
     return jnp.sum(w * loss) / (jnp.sum(w) * (loss.size // loss.shape[0]))
 
-# %% ../../nbs/85_self_supervised.ipynb #c70719cf
+# %% ../../nbs/85_self_supervised.ipynb #accccebc
 def nt_xent_loss(first: jax.Array, second: jax.Array, temperature: float = 0.5) -> jax.Array:
     r"""SimCLR's normalised-temperature cross-entropy of two views: `first[i]` and `second[i]` are a positive pair, every other row a negative.
 
@@ -174,3 +174,26 @@ def nt_xent_loss(first: jax.Array, second: jax.Array, temperature: float = 0.5) 
     logits = jnp.where(jnp.eye(2 * n, dtype=bool), -jnp.inf, z @ z.T / temperature)
     partner = jnp.concatenate([jnp.arange(n, 2 * n), jnp.arange(n)])
     return jnp.mean(jax.nn.logsumexp(logits, axis=-1) - logits[jnp.arange(2 * n), partner])
+
+# %% ../../nbs/86_few_shot.ipynb #4efef036
+def prototype_logits(support: jax.Array, support_labels: jax.Array, queries: jax.Array, num_classes: int) -> jax.Array:
+    r"""Minus the squared Euclidean distance of each query to each class's prototype, the mean of its support embeddings.
+
+    Args:
+        support: `(s, d)` support embeddings; `support_labels` `(s,)` their classes in `[0, num_classes)`, each class present.
+        queries: `(q, d)` query embeddings.
+        num_classes: classes in the episode.
+    Returns:
+        `(q, num_classes)` logits $-\lVert f(x) - c_n\rVert^2$.
+    """
+    support, queries = jnp.asarray(support), jnp.asarray(queries)
+    if support.ndim != 2 or queries.ndim != 2 or support.shape[1] != queries.shape[1]:
+        raise ValueError(f"prototype_logits needs (s, d) support and (q, d) queries, got {support.shape} and {queries.shape}")
+    one_hot = jax.nn.one_hot(support_labels, num_classes, dtype=support.dtype)             # (s, n)
+    prototypes = (one_hot.T @ support) / jnp.maximum(one_hot.sum(0), 1)[:, None]           # (n, d)
+    return -(jnp.sum(queries ** 2, -1, keepdims=True) - 2 * queries @ prototypes.T + jnp.sum(prototypes ** 2, -1))
+
+def prototypical_loss(support: jax.Array, support_labels: jax.Array, queries: jax.Array, query_labels: jax.Array,
+                      num_classes: int) -> jax.Array:
+    "The prototypical networks' loss: mean cross-entropy of `prototype_logits` for the queries' true classes."
+    return cross_entropy(prototype_logits(support, support_labels, queries, num_classes), query_labels)

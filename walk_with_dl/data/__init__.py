@@ -311,7 +311,7 @@ def forecasting_data(series, context: int = 48, horizon: int = 12, valid_fractio
                                   batch_size=batch_size, seed=seed)
     return dls, scaler, (past_valid, future_valid)
 
-# %% ../../nbs/85_self_supervised.ipynb #e53dc8cc
+# %% ../../nbs/85_self_supervised.ipynb #5d220f9c
 def labelled_subset(labels, per_class: int, seed: int = 0) -> np.ndarray:
     """Indices of `per_class` randomly chosen examples of each class in `labels` (sorted by class, then drawn order).
 
@@ -329,7 +329,7 @@ def labelled_subset(labels, per_class: int, seed: int = 0) -> np.ndarray:
         raise ValueError(f"class {classes[counts.argmin()]!r} has {counts.min()} examples, fewer than per_class={per_class}")
     return np.concatenate([rng.choice(np.flatnonzero(labels == c), per_class, replace=False) for c in classes])
 
-# %% ../../nbs/86_few_shot.ipynb #e8ef7ea8
+# %% ../../nbs/86_few_shot.ipynb #cd1ce41a
 def sample_episodes(labels, n_way: int, k_shot: int, n_query: int, n_episodes: int, seed: int = 0,
                     classes=None) -> tuple[np.ndarray, np.ndarray]:
     """Draw `n_episodes` N-way K-shot episodes from `labels`.

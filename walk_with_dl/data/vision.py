@@ -195,7 +195,7 @@ def classification_preprocess(images, resize_size: int = 256, crop_size: int = 2
     x = center_crop(resize_shorter_side(images, resize_size), crop_size) / scale
     return (x - jnp.asarray(mean, jnp.float32)) / jnp.asarray(std, jnp.float32)
 
-# %% ../../nbs/85_self_supervised.ipynb #0410c6f2
+# %% ../../nbs/85_self_supervised.ipynb #dfb94d7b
 def rotate_quarters(images: jax.Array, quarters: jax.Array) -> jax.Array:
     """Rotate each image counter-clockwise by `quarters[i]` × 90° (`np.rot90` on its height and width).
 

@@ -153,7 +153,7 @@ def sigmoid_focal_loss(logits: jax.Array, targets: jax.Array, alpha: float | Non
     w = jnp.asarray(weights, loss.dtype).reshape(loss.shape[:1] + (1,) * (loss.ndim - 1))
     return jnp.sum(w * loss) / (jnp.sum(w) * (loss.size // loss.shape[0]))
 
-# %% ../../nbs/85_self_supervised.ipynb #accccebc
+# %% ../../nbs/85_self_supervised.ipynb #9258dea5
 def nt_xent_loss(first: jax.Array, second: jax.Array, temperature: float = 0.5) -> jax.Array:
     r"""SimCLR's normalised-temperature cross-entropy of two views: `first[i]` and `second[i]` are a positive pair, every other row a negative.
 
@@ -175,7 +175,7 @@ def nt_xent_loss(first: jax.Array, second: jax.Array, temperature: float = 0.5) 
     partner = jnp.concatenate([jnp.arange(n, 2 * n), jnp.arange(n)])
     return jnp.mean(jax.nn.logsumexp(logits, axis=-1) - logits[jnp.arange(2 * n), partner])
 
-# %% ../../nbs/86_few_shot.ipynb #4efef036
+# %% ../../nbs/86_few_shot.ipynb #a029b70a
 def prototype_logits(support: jax.Array, support_labels: jax.Array, queries: jax.Array, num_classes: int) -> jax.Array:
     r"""Minus the squared Euclidean distance of each query to each class's prototype, the mean of its support embeddings.
 

@@ -21,6 +21,8 @@ from walk_with_dl.models.gnn import (
     GCN, GAT, GIN)
 from walk_with_dl.models.gpt import (
     GPT, attention_maps)
+from .image_prior import (
+    DeepImagePrior, LayerOutputs, ImageParameter)
 from walk_with_dl.models.language import (
     BigramLanguageModel, fit_bigram_baseline, RecurrentLanguageModel, sample_token, generate,
     complete)

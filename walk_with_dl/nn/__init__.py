@@ -25,10 +25,10 @@ from .init import (
     Initializer, glorot_uniform, glorot_normal, kaiming_uniform, kaiming_normal, INITIALIZERS,
     compute_fans, variance_scaling, naive_normal, lecun_normal, xavier_uniform, xavier_normal,
     he_uniform, he_normal, get_initializer)
-from walk_with_dl.nn.losses import (
+from .losses import (
     mse, cross_entropy, binary_cross_entropy, negative_sampling_loss, IGNORE_INDEX,
     masked_lm_loss, masked_cross_entropy, sigmoid_focal_loss, nt_xent_loss, prototype_logits,
-    prototypical_loss)
+    prototypical_loss, gram_matrix, style_loss)
 from walk_with_dl.nn.normalization import (
     batch_norm, dropout)
 from walk_with_dl.nn.optimizers import (

@@ -10,7 +10,7 @@ import jax, jax.numpy as jnp
 from .activations import log_softmax, sigmoid
 
 # %% auto #0
-__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'masked_cross_entropy', 'sigmoid_focal_loss', 'nt_xent_loss', 'prototype_logits', 'prototypical_loss']
+__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'masked_cross_entropy', 'sigmoid_focal_loss', 'nt_xent_loss', 'prototype_logits', 'prototypical_loss', 'gram_matrix', 'style_loss']
 
 # %% ../../nbs/11_losses.ipynb #39c60d03
 def _paired(predictions: jax.Array, targets: jax.Array, loss_name: str) -> tuple[jax.Array, jax.Array]:
@@ -197,3 +197,23 @@ def prototypical_loss(support: jax.Array, support_labels: jax.Array, queries: ja
                       num_classes: int) -> jax.Array:
     "The prototypical networks' loss: mean cross-entropy of `prototype_logits` for the queries' true classes."
     return cross_entropy(prototype_logits(support, support_labels, queries, num_classes), query_labels)
+
+# %% ../../nbs/88_networks_as_priors.ipynb #c671f578
+def gram_matrix(features: jax.Array) -> jax.Array:
+    r"""Channel correlations of feature maps `(batch, height, width, channels)`: $F^\top F / (HW)$, shape `(batch, channels, channels)`."""
+    features = jnp.asarray(features)
+    if features.ndim != 4: raise ValueError(f"gram_matrix needs feature maps (batch, height, width, channels), got shape {features.shape}")
+    b, h, w, c = features.shape
+    flat = features.reshape(b, h * w, c).astype(jnp.float32)
+    return jnp.einsum("bpi,bpj->bij", flat, flat) / (h * w)
+
+def style_loss(features, style_grams) -> jax.Array:
+    r"""Neural style transfer's style loss: $\sum_l \mathrm{mean}\,(G_l - S_l)^2$ over layers, `G_l = gram_matrix(features[l])`.
+
+    Args:
+        features: a sequence of feature maps `(batch, height, width, channels)`, one per style layer.
+        style_grams: the style image's Gram matrices at the same layers, `(1 or batch, channels, channels)`.
+    """
+    if len(features) != len(style_grams):
+        raise ValueError(f"style_loss needs one Gram matrix per layer: {len(features)} layers, {len(style_grams)} Gram matrices")
+    return sum(jnp.mean((gram_matrix(f) - s) ** 2) for f, s in zip(features, style_grams))

@@ -441,7 +441,7 @@ def best_threshold(scores, targets, beta: float = 1.0) -> float:
                   out=np.zeros_like(precision), where=(beta ** 2 * precision + recall) > 0)[:-1]
     return float(thresholds[np.argmax(f)])
 
-# %% ../nbs/88_networks_as_priors.ipynb #894f39d3
+# %% ../nbs/88_networks_as_priors.ipynb #8577bd46
 def psnr(predictions, targets, data_range: float = 1.0) -> jax.Array:
     r"""Peak signal-to-noise ratio $10 \log_{10}(R^2 / \mathrm{MSE})$ in decibels, over all the values (`data_range` is $R$)."""
     predictions, targets = jnp.asarray(predictions, jnp.float32), jnp.asarray(targets, jnp.float32)

@@ -17,6 +17,8 @@ from walk_with_dl.models.classic_cnns import (
     inception_v3)
 from .forecasting import (
     naive_forecast, seasonal_naive_forecast, RecurrentForecaster)
+from walk_with_dl.models.fusion import (
+    LateFusion)
 from walk_with_dl.models.gnn import (
     GCN, GAT, GIN)
 from walk_with_dl.models.gpt import (

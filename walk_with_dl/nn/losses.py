@@ -198,7 +198,7 @@ def prototypical_loss(support: jax.Array, support_labels: jax.Array, queries: ja
     "The prototypical networks' loss: mean cross-entropy of `prototype_logits` for the queries' true classes."
     return cross_entropy(prototype_logits(support, support_labels, queries, num_classes), query_labels)
 
-# %% ../../nbs/88_networks_as_priors.ipynb #c671f578
+# %% ../../nbs/88_networks_as_priors.ipynb #d045eb04
 def gram_matrix(features: jax.Array) -> jax.Array:
     r"""Channel correlations of feature maps `(batch, height, width, channels)`: $F^\top F / (HW)$, shape `(batch, channels, channels)`."""
     features = jnp.asarray(features)

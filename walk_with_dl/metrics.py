@@ -17,7 +17,7 @@ def _jit(fn):
     return jax.jit(fn, static_argnames=[a for a in inspect.signature(fn).parameters if a in _STATIC])
 
 # %% auto #0
-__all__ = ['accuracy', 'error_rate', 'top_k_accuracy', 'confusion_matrix', 'precision_recall_fbeta', 'precision', 'recall', 'f1_score', 'fbeta_score', 'roc_auc', 'mean_squared_error', 'root_mean_squared_error', 'mean_absolute_error', 'r2_score', 'perplexity', 'perplexity_from_cross_entropy', 'Metric', 'TopKAccuracy', 'Precision', 'Recall', 'F1Score', 'FBetaScore', 'RocAuc', 'plot_confusion_matrix', 'bits_per_character', 'masked_accuracy', 'frechet_distance', 'kernel_distance', 'precision_recall_curve', 'average_precision', 'balanced_accuracy', 'best_threshold', 'ReliabilityDiagram', 'reliability_diagram', 'expected_calibration_error', 'maximum_calibration_error', 'log_loss', 'plot_reliability_diagram', 'demographic_parity_difference', 'equalized_odds_difference']
+__all__ = ['accuracy', 'error_rate', 'top_k_accuracy', 'confusion_matrix', 'precision_recall_fbeta', 'precision', 'recall', 'f1_score', 'fbeta_score', 'roc_auc', 'mean_squared_error', 'root_mean_squared_error', 'mean_absolute_error', 'r2_score', 'perplexity', 'perplexity_from_cross_entropy', 'Metric', 'TopKAccuracy', 'Precision', 'Recall', 'F1Score', 'FBetaScore', 'RocAuc', 'plot_confusion_matrix', 'bits_per_character', 'masked_accuracy', 'frechet_distance', 'kernel_distance', 'precision_recall_curve', 'average_precision', 'balanced_accuracy', 'best_threshold', 'ReliabilityDiagram', 'reliability_diagram', 'expected_calibration_error', 'maximum_calibration_error', 'log_loss', 'plot_reliability_diagram', 'demographic_parity_difference', 'equalized_odds_difference', 'psnr']
 
 # %% ../nbs/03_metrics.ipynb #ec8ea00d
 def _as_weights(weights, shape) -> jax.Array:
@@ -626,3 +626,11 @@ def equalized_odds_difference(y_true, y_pred, sensitive_features, sample_weight=
     rates = list(_group_rates(y_true, y_pred, sensitive_features, sample_weight).values())
     gap = lambda i: max(r[i] for r in rates) - min(r[i] for r in rates)
     return max(gap(1), gap(2))
+
+# %% ../nbs/88_networks_as_priors.ipynb #8577bd46
+def psnr(predictions, targets, data_range: float = 1.0) -> jax.Array:
+    r"""Peak signal-to-noise ratio $10 \log_{10}(R^2 / \mathrm{MSE})$ in decibels, over all the values (`data_range` is $R$)."""
+    predictions, targets = jnp.asarray(predictions, jnp.float32), jnp.asarray(targets, jnp.float32)
+    if predictions.shape != targets.shape: raise ValueError(f"psnr needs arrays of the same shape, got {predictions.shape} and {targets.shape}")
+    if not data_range > 0: raise ValueError(f"data_range must be > 0, got {data_range}")
+    return 10 * jnp.log10(data_range ** 2 / jnp.mean((predictions - targets) ** 2))

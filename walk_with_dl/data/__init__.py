@@ -14,7 +14,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from ..core import numpy_rng
 
 # %% auto #0
-__all__ = ['DataLoader', 'random_split', 'stratified_split', 'data_mesh', 'batch_sharding', 'replicated', 'prefetch_to_device', 'DataLoaders', 'forecast_windows', 'RelativeScaler', 'forecasting_data']
+__all__ = ['DataLoader', 'random_split', 'stratified_split', 'data_mesh', 'batch_sharding', 'replicated', 'prefetch_to_device', 'DataLoaders', 'forecast_windows', 'RelativeScaler', 'forecasting_data', 'labelled_subset', 'sample_episodes', 'EpisodeLoader']
 
 # %% ../../nbs/01_data.ipynb #5926b17d
 class DataLoader:
@@ -310,3 +310,88 @@ def forecasting_data(series, context: int = 48, horizon: int = 12, valid_fractio
     dls = DataLoaders.from_arrays(*scaler.transform(past_train, future_train), *scaler.transform(past_valid, future_valid),
                                   batch_size=batch_size, seed=seed)
     return dls, scaler, (past_valid, future_valid)
+
+# %% ../../nbs/85_self_supervised.ipynb #5d220f9c
+def labelled_subset(labels, per_class: int, seed: int = 0) -> np.ndarray:
+    """Indices of `per_class` randomly chosen examples of each class in `labels` (sorted by class, then drawn order).
+
+    Args:
+        labels: `(n,)` integer labels.
+        per_class: examples to keep per class (every class must have that many).
+        seed: the draw's seed.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1: raise ValueError(f"labels must be (n,), got shape {labels.shape}")
+    if not isinstance(per_class, (int, np.integer)) or per_class < 1: raise ValueError(f"per_class must be a positive integer, got {per_class!r}")
+    rng = numpy_rng(seed, "labelled_subset")
+    classes, counts = np.unique(labels, return_counts=True)
+    if counts.min() < per_class:
+        raise ValueError(f"class {classes[counts.argmin()]!r} has {counts.min()} examples, fewer than per_class={per_class}")
+    return np.concatenate([rng.choice(np.flatnonzero(labels == c), per_class, replace=False) for c in classes])
+
+# %% ../../nbs/86_few_shot.ipynb #cd1ce41a
+def sample_episodes(labels, n_way: int, k_shot: int, n_query: int, n_episodes: int, seed: int = 0,
+                    classes=None) -> tuple[np.ndarray, np.ndarray]:
+    """Draw `n_episodes` N-way K-shot episodes from `labels`.
+
+    Args:
+        labels: `(n,)` the class of every example.
+        n_way, k_shot, n_query: classes per episode, support examples and query examples per class.
+        n_episodes: how many episodes.
+        seed: the draw's seed.
+        classes: the classes to draw from (default: every class in `labels`).
+    Returns:
+        `(indices, targets)`, both `(n_episodes, n_way * (k_shot + n_query))`: the examples of each episode, support
+            first (`n_way * k_shot`, class by class), then queries; `targets` the position of each one's class in the
+            episode (0 … n_way-1).
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1: raise ValueError(f"labels must be (n,), got shape {labels.shape}")
+    for name, v in (("n_way", n_way), ("k_shot", k_shot), ("n_query", n_query), ("n_episodes", n_episodes)):
+        if not isinstance(v, (int, np.integer)) or v < (0 if name == "n_query" else 1):
+            raise ValueError(f"{name} must be a {'non-negative' if name == 'n_query' else 'positive'} integer, got {v!r}")
+    classes = np.unique(labels) if classes is None else np.asarray(classes)
+    if len(classes) < n_way: raise ValueError(f"n_way={n_way} needs at least {n_way} classes, there are {len(classes)}")
+    members = {c: np.flatnonzero(labels == c) for c in classes.tolist()}
+    short = [c for c, m in members.items() if len(m) < k_shot + n_query]
+    if short: raise ValueError(f"class {short[0]!r} has {len(members[short[0]])} examples, fewer than k_shot + n_query = {k_shot + n_query}")
+    rng = numpy_rng(seed, "episodes")
+    indices = np.empty((n_episodes, n_way, k_shot + n_query), np.int64)
+    for e in range(n_episodes):
+        for position, c in enumerate(rng.choice(classes, n_way, replace=False).tolist()):
+            indices[e, position] = rng.choice(members[c], k_shot + n_query, replace=False)
+    targets = np.broadcast_to(np.arange(n_way)[:, None], (n_way, k_shot + n_query))
+    order = lambda a: np.concatenate([a[..., :k_shot].reshape(*a.shape[:-2], -1), a[..., k_shot:].reshape(*a.shape[:-2], -1)], -1)
+    return order(indices), np.broadcast_to(order(targets), (n_episodes, n_way * (k_shot + n_query))).copy()
+
+class EpisodeLoader:
+    """Batches of episodes for a `Learner`: each batch is `(x, y)` with `x` `(episodes_per_batch, n_way * (k_shot + n_query), ...)` and `y` the episode targets (see `sample_episodes`); a new draw every epoch.
+
+    Args:
+        x, y: the examples and their classes.
+        n_way, k_shot, n_query: the episodes' shape.
+        episodes_per_batch: episodes in one batch.
+        batches_per_epoch: batches in one epoch.
+        seed: the seed of the draws (with the epoch number).
+    """
+    def __init__(self, x, y, n_way: int, k_shot: int, n_query: int, episodes_per_batch: int = 8, batches_per_epoch: int = 20,
+                 seed: int = 0):
+        self.x, self.y = np.asarray(x), np.asarray(y)
+        if len(self.x) != len(self.y): raise ValueError(f"x has {len(self.x)} rows but y has {len(self.y)}")
+        self.n_way, self.k_shot, self.n_query = n_way, k_shot, n_query
+        self.batch_size, self.batches_per_epoch, self.seed = int(episodes_per_batch), int(batches_per_epoch), seed
+        self.n, self.epoch, self.start_batch = self.batch_size * self.batches_per_epoch, 0, 0
+        sample_episodes(self.y, n_way, k_shot, n_query, 1, seed)           # fail now, not in the first epoch
+
+    def __len__(self) -> int: return self.batches_per_epoch
+
+    def set_epoch(self, epoch: int, start_batch: int = 0):
+        "Choose the epoch whose episodes the next iteration draws, and the batch it starts at."
+        if not 0 <= start_batch <= len(self): raise ValueError(f"start_batch must be in [0, {len(self)}], got {start_batch}")
+        self.epoch, self.start_batch = int(epoch), int(start_batch)
+
+    def __iter__(self):
+        indices, targets = sample_episodes(self.y, self.n_way, self.k_shot, self.n_query, self.n, seed=self.seed + 1_000_003 * self.epoch)
+        for b in range(self.start_batch, len(self)):
+            rows = slice(b * self.batch_size, (b + 1) * self.batch_size)
+            yield self.x[indices[rows]], targets[rows].astype(np.int32)

@@ -15,7 +15,7 @@ from flax import nnx
 from ..nn.conv import _SpecMeta
 
 # %% auto #0
-__all__ = ['resize_images', 'random_crop', 'affine_transform', 'random_affine', 'RandomCrop', 'RandomAffine', 'frame_digits', 'IMAGENET_MEAN', 'IMAGENET_STD', 'resize_shorter_side', 'center_crop', 'classification_preprocess']
+__all__ = ['resize_images', 'random_crop', 'affine_transform', 'random_affine', 'RandomCrop', 'RandomAffine', 'frame_digits', 'IMAGENET_MEAN', 'IMAGENET_STD', 'resize_shorter_side', 'center_crop', 'classification_preprocess', 'rotate_quarters', 'shuffle_tiles']
 
 # %% ../../nbs/22_augmentation.ipynb #2c3eb673
 def resize_images(images: jax.Array, size: Sequence[int], method: str = "linear", antialias: bool = True) -> jax.Array:
@@ -194,3 +194,51 @@ def classification_preprocess(images, resize_size: int = 256, crop_size: int = 2
     scale = 255.0 if images.dtype == jnp.uint8 else 1.0
     x = center_crop(resize_shorter_side(images, resize_size), crop_size) / scale
     return (x - jnp.asarray(mean, jnp.float32)) / jnp.asarray(std, jnp.float32)
+
+# %% ../../nbs/85_self_supervised.ipynb #dfb94d7b
+def rotate_quarters(images: jax.Array, quarters: jax.Array) -> jax.Array:
+    """Rotate each image counter-clockwise by `quarters[i]` × 90° (`np.rot90` on its height and width).
+
+    Args:
+        images: `(batch, height, width, channels)` with height == width.
+        quarters: `(batch,)` integers (taken modulo 4).
+    Returns:
+        the rotated images, same shape.
+    """
+    images = jnp.asarray(images)
+    if images.ndim != 4: raise ValueError(f"rotate_quarters expects images (batch, height, width, channels), got shape {images.shape}")
+    if images.shape[1] != images.shape[2]: raise ValueError(f"rotate_quarters needs square images, got {images.shape[1:3]}")
+    quarters = jnp.asarray(quarters)
+    if quarters.shape != images.shape[:1]: raise ValueError(f"quarters must have shape {images.shape[:1]}, got {quarters.shape}")
+    return _rotate_quarters(images, quarters)
+
+@jax.jit
+def _rotate_quarters(images, quarters):
+    turns = jnp.stack([jnp.rot90(images, k, axes=(1, 2)) for k in range(4)])        # (4, batch, h, w, c)
+    return jnp.take_along_axis(turns, (quarters % 4).astype(jnp.int32)[None, :, None, None, None], axis=0)[0]
+
+def shuffle_tiles(images: jax.Array, order: jax.Array, grid: int = 2) -> jax.Array:
+    """Cut each image into `grid`×`grid` tiles (row-major) and lay them out again: tile `t` of the output is tile `order[i, t]` of image `i`.
+
+    Args:
+        images: `(batch, height, width, channels)`, height and width divisible by `grid`.
+        order: `(batch, grid * grid)` permutations of `range(grid * grid)`.
+        grid: tiles per side.
+    Returns:
+        the shuffled images, same shape.
+    """
+    images = jnp.asarray(images)
+    if images.ndim != 4: raise ValueError(f"shuffle_tiles expects images (batch, height, width, channels), got shape {images.shape}")
+    if grid < 1 or images.shape[1] % grid or images.shape[2] % grid:
+        raise ValueError(f"image size {images.shape[1:3]} is not divisible by grid={grid}")
+    order = jnp.asarray(order)
+    if order.shape != (images.shape[0], grid * grid):
+        raise ValueError(f"order must have shape {(images.shape[0], grid * grid)}, got {order.shape}")
+    return _shuffle_tiles(images, order, int(grid))
+
+@partial(jax.jit, static_argnums=2)
+def _shuffle_tiles(images, order, grid):
+    b, h, w, c = images.shape
+    tiles = images.reshape(b, grid, h // grid, grid, w // grid, c).transpose(0, 1, 3, 2, 4, 5).reshape(b, grid * grid, h // grid, w // grid, c)
+    tiles = jnp.take_along_axis(tiles, order.astype(jnp.int32)[:, :, None, None, None], axis=1)
+    return tiles.reshape(b, grid, grid, h // grid, w // grid, c).transpose(0, 1, 3, 2, 4, 5).reshape(b, h, w, c)

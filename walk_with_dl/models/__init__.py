@@ -20,12 +20,16 @@ from .diffusion import (
     ResidualBlock, SpatialAttention, DiffusionUNet, ddpm_sample, ddim_sample)
 from .forecasting import (
     naive_forecast, seasonal_naive_forecast, RecurrentForecaster)
+from walk_with_dl.models.fusion import (
+    LateFusion)
 from .gans import (
     DCGANGenerator, DCGANDiscriminator)
 from walk_with_dl.models.gnn import (
     GCN, GAT, GIN)
 from walk_with_dl.models.gpt import (
     GPT, attention_maps)
+from .image_prior import (
+    DeepImagePrior, LayerOutputs, ImageParameter)
 from .language import (
     BigramLanguageModel, fit_bigram_baseline, RecurrentLanguageModel, sample_token, complete)
 from walk_with_dl.models.lenet import (

@@ -10,7 +10,7 @@ import jax, jax.numpy as jnp
 from .activations import log_softmax, sigmoid
 
 # %% auto #0
-__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'gan_discriminator_loss', 'gan_generator_loss', 'masked_cross_entropy', 'sigmoid_focal_loss', 'distillation_loss']
+__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'gan_discriminator_loss', 'gan_generator_loss', 'masked_cross_entropy', 'sigmoid_focal_loss', 'distillation_loss', 'nt_xent_loss', 'prototype_logits', 'prototypical_loss', 'gram_matrix', 'style_loss']
 
 # %% ../../nbs/11_losses.ipynb #39c60d03
 def _paired(predictions: jax.Array, targets: jax.Array, loss_name: str) -> tuple[jax.Array, jax.Array]:
@@ -191,3 +191,68 @@ def distillation_loss(student_logits: jax.Array, teacher_logits: jax.Array, temp
     if not temperature > 0: raise ValueError(f"temperature must be > 0, got {temperature}")
     log_p, log_q = log_softmax(t / temperature, axis=-1), log_softmax(s / temperature, axis=-1)
     return temperature ** 2 * jnp.mean(jnp.sum(jnp.exp(log_p) * (log_p - log_q), axis=-1))
+
+# %% ../../nbs/85_self_supervised.ipynb #9258dea5
+def nt_xent_loss(first: jax.Array, second: jax.Array, temperature: float = 0.5) -> jax.Array:
+    r"""SimCLR's normalised-temperature cross-entropy of two views: `first[i]` and `second[i]` are a positive pair, every other row a negative.
+
+    Args:
+        first, second: `(batch, features)` embeddings of the two views (any scale: they are L2-normalised here).
+        temperature: $\tau > 0$ that divides the cosine similarities.
+    Returns:
+        a scalar, the mean over the $2N$ views of $-\log$ the softmax probability of the partner view.
+    """
+    first, second = jnp.asarray(first), jnp.asarray(second)
+    if first.ndim != 2 or first.shape != second.shape:
+        raise ValueError(f"nt_xent_loss needs two (batch, features) arrays of the same shape, got {first.shape} and {second.shape}")
+    if first.shape[0] < 2: raise ValueError("nt_xent_loss needs a batch of at least 2 pairs (the other pairs are the negatives)")
+    if not temperature > 0: raise ValueError(f"temperature must be > 0, got {temperature}")
+    n = first.shape[0]
+    z = jnp.concatenate([first, second]).astype(jnp.float32)
+    z = z / jnp.maximum(jnp.linalg.norm(z, axis=-1, keepdims=True), 1e-12)
+    logits = jnp.where(jnp.eye(2 * n, dtype=bool), -jnp.inf, z @ z.T / temperature)
+    partner = jnp.concatenate([jnp.arange(n, 2 * n), jnp.arange(n)])
+    return jnp.mean(jax.nn.logsumexp(logits, axis=-1) - logits[jnp.arange(2 * n), partner])
+
+# %% ../../nbs/86_few_shot.ipynb #a029b70a
+def prototype_logits(support: jax.Array, support_labels: jax.Array, queries: jax.Array, num_classes: int) -> jax.Array:
+    r"""Minus the squared Euclidean distance of each query to each class's prototype, the mean of its support embeddings.
+
+    Args:
+        support: `(s, d)` support embeddings; `support_labels` `(s,)` their classes in `[0, num_classes)`, each class present.
+        queries: `(q, d)` query embeddings.
+        num_classes: classes in the episode.
+    Returns:
+        `(q, num_classes)` logits $-\lVert f(x) - c_n\rVert^2$.
+    """
+    support, queries = jnp.asarray(support), jnp.asarray(queries)
+    if support.ndim != 2 or queries.ndim != 2 or support.shape[1] != queries.shape[1]:
+        raise ValueError(f"prototype_logits needs (s, d) support and (q, d) queries, got {support.shape} and {queries.shape}")
+    one_hot = jax.nn.one_hot(support_labels, num_classes, dtype=support.dtype)             # (s, n)
+    prototypes = (one_hot.T @ support) / jnp.maximum(one_hot.sum(0), 1)[:, None]           # (n, d)
+    return -(jnp.sum(queries ** 2, -1, keepdims=True) - 2 * queries @ prototypes.T + jnp.sum(prototypes ** 2, -1))
+
+def prototypical_loss(support: jax.Array, support_labels: jax.Array, queries: jax.Array, query_labels: jax.Array,
+                      num_classes: int) -> jax.Array:
+    "The prototypical networks' loss: mean cross-entropy of `prototype_logits` for the queries' true classes."
+    return cross_entropy(prototype_logits(support, support_labels, queries, num_classes), query_labels)
+
+# %% ../../nbs/88_networks_as_priors.ipynb #d045eb04
+def gram_matrix(features: jax.Array) -> jax.Array:
+    r"""Channel correlations of feature maps `(batch, height, width, channels)`: $F^\top F / (HW)$, shape `(batch, channels, channels)`."""
+    features = jnp.asarray(features)
+    if features.ndim != 4: raise ValueError(f"gram_matrix needs feature maps (batch, height, width, channels), got shape {features.shape}")
+    b, h, w, c = features.shape
+    flat = features.reshape(b, h * w, c).astype(jnp.float32)
+    return jnp.einsum("bpi,bpj->bij", flat, flat) / (h * w)
+
+def style_loss(features, style_grams) -> jax.Array:
+    r"""Neural style transfer's style loss: $\sum_l \mathrm{mean}\,(G_l - S_l)^2$ over layers, `G_l = gram_matrix(features[l])`.
+
+    Args:
+        features: a sequence of feature maps `(batch, height, width, channels)`, one per style layer.
+        style_grams: the style image's Gram matrices at the same layers, `(1 or batch, channels, channels)`.
+    """
+    if len(features) != len(style_grams):
+        raise ValueError(f"style_loss needs one Gram matrix per layer: {len(features)} layers, {len(style_grams)} Gram matrices")
+    return sum(jnp.mean((gram_matrix(f) - s) ** 2) for f, s in zip(features, style_grams))

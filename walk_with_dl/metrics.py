@@ -17,7 +17,7 @@ def _jit(fn):
     return jax.jit(fn, static_argnames=[a for a in inspect.signature(fn).parameters if a in _STATIC])
 
 # %% auto #0
-__all__ = ['accuracy', 'error_rate', 'top_k_accuracy', 'confusion_matrix', 'precision_recall_fbeta', 'precision', 'recall', 'f1_score', 'fbeta_score', 'roc_auc', 'mean_squared_error', 'root_mean_squared_error', 'mean_absolute_error', 'r2_score', 'perplexity', 'perplexity_from_cross_entropy', 'Metric', 'TopKAccuracy', 'Precision', 'Recall', 'F1Score', 'FBetaScore', 'RocAuc', 'plot_confusion_matrix', 'bits_per_character', 'masked_accuracy', 'precision_recall_curve', 'average_precision', 'balanced_accuracy', 'best_threshold']
+__all__ = ['accuracy', 'error_rate', 'top_k_accuracy', 'confusion_matrix', 'precision_recall_fbeta', 'precision', 'recall', 'f1_score', 'fbeta_score', 'roc_auc', 'mean_squared_error', 'root_mean_squared_error', 'mean_absolute_error', 'r2_score', 'perplexity', 'perplexity_from_cross_entropy', 'Metric', 'TopKAccuracy', 'Precision', 'Recall', 'F1Score', 'FBetaScore', 'RocAuc', 'plot_confusion_matrix', 'bits_per_character', 'masked_accuracy', 'bits_per_dim', 'precision_recall_curve', 'average_precision', 'balanced_accuracy', 'best_threshold']
 
 # %% ../nbs/03_metrics.ipynb #ec8ea00d
 def _as_weights(weights, shape) -> jax.Array:
@@ -375,6 +375,12 @@ def masked_accuracy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     "Share of the chosen positions (labels not `IGNORE_INDEX`) whose most likely token is the original one."
     keep = labels != IGNORE_INDEX
     return ((logits.argmax(-1) == labels) & keep).sum() / jnp.maximum(keep.sum(), 1)
+
+# %% ../nbs/51_autoencoders.ipynb #662685ae
+def bits_per_dim(nll_nats, n_dims: int):
+    "A negative log-likelihood in nats per example as bits per dimension: nats / (n_dims ln 2)."
+    if n_dims <= 0: raise ValueError(f"n_dims must be positive, got {n_dims}")
+    return nll_nats / (n_dims * np.log(2.0))
 
 # %% ../nbs/72_imbalanced.ipynb #ec0c4538
 # (this chapter's part of walk_with_dl.metrics)

@@ -8,6 +8,8 @@ Docs: https://walk-with-dl.github.io/walk_with_dl/models.html.md"""
 __all__ = []
 
 # %% ../../nbs/92_models.ipynb #39ba970b
+from .autoencoders import (
+    bernoulli_log_likelihood, IndependentBernoulli, BernoulliMixture, Autoencoder)
 from .bert import (
     BERT, count_baselines, masked_lm_setup, fill_in, BertClassifier)
 from walk_with_dl.models.classic_cnns import (

@@ -10,7 +10,7 @@ import jax, jax.numpy as jnp
 from .activations import log_softmax, sigmoid
 
 # %% auto #0
-__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'masked_cross_entropy', 'sigmoid_focal_loss']
+__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'sparsity_penalty', 'masked_cross_entropy', 'sigmoid_focal_loss']
 
 # %% ../../nbs/11_losses.ipynb #39c60d03
 def _paired(predictions: jax.Array, targets: jax.Array, loss_name: str) -> tuple[jax.Array, jax.Array]:
@@ -113,6 +113,18 @@ def masked_lm_loss(logits: jax.Array, labels: jax.Array) -> jax.Array:
     log_probabilities = jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1)
     picked = jnp.take_along_axis(log_probabilities, jnp.where(keep, labels, 0)[..., None].astype(jnp.int32), -1)[..., 0]
     return -(picked * keep).sum() / jnp.maximum(keep.sum(), 1)
+
+# %% ../../nbs/51_autoencoders.ipynb #f0f72a98
+def sparsity_penalty(activations: jax.Array, target: float = 0.05) -> jax.Array:
+    """$\\sum_j \\mathrm{KL}(\\rho \\| \\hat\\rho_j)$ between the target rate $\\rho$ and each unit's mean activation $\\hat\\rho_j$ over the batch.
+
+    Args:
+        activations: `(batch, units)` activations in (0, 1) (a sigmoid code).
+        target: the target mean activation $\\rho$, in (0, 1).
+    """
+    if not 0 < target < 1: raise ValueError(f"the target activation must lie strictly between 0 and 1, got {target}")
+    rate = jnp.clip(jnp.mean(activations, axis=0), 1e-6, 1 - 1e-6)
+    return jnp.sum(target * jnp.log(target / rate) + (1 - target) * jnp.log((1 - target) / (1 - rate)))
 
 # %% ../../nbs/62_node_classification.ipynb #70579231
 def masked_cross_entropy(logits: jax.Array, labels: jax.Array, weights: jax.Array | None = None) -> jax.Array:

@@ -17,7 +17,7 @@ def _jit(fn):
     return jax.jit(fn, static_argnames=[a for a in inspect.signature(fn).parameters if a in _STATIC])
 
 # %% auto #0
-__all__ = ['accuracy', 'error_rate', 'top_k_accuracy', 'confusion_matrix', 'precision_recall_fbeta', 'precision', 'recall', 'f1_score', 'fbeta_score', 'roc_auc', 'mean_squared_error', 'root_mean_squared_error', 'mean_absolute_error', 'r2_score', 'perplexity', 'perplexity_from_cross_entropy', 'Metric', 'TopKAccuracy', 'Precision', 'Recall', 'F1Score', 'FBetaScore', 'RocAuc', 'plot_confusion_matrix', 'bits_per_character', 'masked_accuracy', 'bits_per_dim', 'precision_recall_curve', 'average_precision', 'balanced_accuracy', 'best_threshold']
+__all__ = ['accuracy', 'error_rate', 'top_k_accuracy', 'confusion_matrix', 'precision_recall_fbeta', 'precision', 'recall', 'f1_score', 'fbeta_score', 'roc_auc', 'mean_squared_error', 'root_mean_squared_error', 'mean_absolute_error', 'r2_score', 'perplexity', 'perplexity_from_cross_entropy', 'Metric', 'TopKAccuracy', 'Precision', 'Recall', 'F1Score', 'FBetaScore', 'RocAuc', 'plot_confusion_matrix', 'bits_per_character', 'masked_accuracy', 'frechet_distance', 'kernel_distance', 'bits_per_dim', 'precision_recall_curve', 'average_precision', 'balanced_accuracy', 'best_threshold']
 
 # %% ../nbs/03_metrics.ipynb #ec8ea00d
 def _as_weights(weights, shape) -> jax.Array:
@@ -375,6 +375,56 @@ def masked_accuracy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     "Share of the chosen positions (labels not `IGNORE_INDEX`) whose most likely token is the original one."
     keep = labels != IGNORE_INDEX
     return ((logits.argmax(-1) == labels) & keep).sum() / jnp.maximum(keep.sum(), 1)
+
+# %% ../nbs/50_sample_judges.ipynb #825d439b
+def _feature_matrix(features, name: str) -> np.ndarray:
+    x = np.asarray(features, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 1:
+        raise ValueError(f"{name} must be a (samples, features) matrix with at least 2 samples, got shape {x.shape}")
+    if not np.isfinite(x).all(): raise ValueError(f"{name} hold NaN or infinite values")
+    return x
+
+def _two_feature_sets(features_a, features_b) -> tuple[np.ndarray, np.ndarray]:
+    a, b = _feature_matrix(features_a, "features_a"), _feature_matrix(features_b, "features_b")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"features_a and features_b must have the same number of features, got {a.shape[1]} and {b.shape[1]}")
+    return a, b
+
+def frechet_distance(features_a, features_b) -> float:
+    """The Fréchet distance (FID's formula) between Gaussians fitted to two feature sets.
+
+    Args:
+        features_a, features_b: `(samples, features)` arrays (sample counts may differ, at least 2 each).
+    Returns:
+        $\\lVert\\mu_a-\\mu_b\\rVert^2 + \\mathrm{tr}(\\Sigma_a + \\Sigma_b - 2(\\Sigma_a\\Sigma_b)^{1/2})$, with unbiased
+        covariances (as FID implementations use), in float64; biased upwards at small sample sizes.
+    """
+    a, b = _two_feature_sets(features_a, features_b)
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
+    w, v = np.linalg.eigh(cov_a)
+    root_a = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    middle = root_a @ cov_b @ root_a
+    trace_root = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0, None)).sum()
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_root)
+
+def kernel_distance(features_a, features_b, degree: int = 3, gamma: float | None = None, coef: float = 1.0) -> float:
+    """The unbiased kernel distance (KID's estimate of the squared MMD) with the kernel $(\\gamma\\, x^\\top y + c)^{degree}$.
+
+    Args:
+        features_a, features_b: `(samples, features)` arrays (sample counts may differ, at least 2 each).
+        degree, gamma, coef: the polynomial kernel; `gamma` defaults to 1 / features (KID's choice).
+    Returns:
+        the unbiased MMD² estimate (its expectation is 0 for two samples of one distribution; it can be negative).
+    """
+    a, b = _two_feature_sets(features_a, features_b)
+    if not (isinstance(degree, (int, np.integer)) and degree >= 1): raise ValueError(f"degree must be a positive integer, got {degree!r}")
+    gamma = 1.0 / a.shape[1] if gamma is None else float(gamma)
+    kernel = lambda x, y: (gamma * x @ y.T + coef) ** degree
+    k_aa, k_bb, k_ab = kernel(a, a), kernel(b, b), kernel(a, b)
+    m, n = len(a), len(b)
+    return float((k_aa.sum() - np.trace(k_aa)) / (m * (m - 1)) + (k_bb.sum() - np.trace(k_bb)) / (n * (n - 1))
+                 - 2 * k_ab.mean())
 
 # %% ../nbs/51_autoencoders.ipynb #662685ae
 def bits_per_dim(nll_nats, n_dims: int):

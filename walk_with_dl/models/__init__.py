@@ -41,6 +41,8 @@ from .sequence_classification import (
     BagOfEmbeddingsClassifier, RecurrentClassifier)
 from .tabular import (
     sigmoid_range, TabularModel)
+from .vae import (
+    VAE, elbo_terms, importance_weighted_bound, exact_log_likelihood_1d, posterior_collapse)
 from .vit import (
     patchify, VisionTransformer)
 from walk_with_dl.models.weights import (

@@ -10,7 +10,7 @@ import jax, jax.numpy as jnp
 from .activations import log_softmax, sigmoid
 
 # %% auto #0
-__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'sparsity_penalty', 'masked_cross_entropy', 'sigmoid_focal_loss']
+__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'sparsity_penalty', 'gaussian_kl', 'masked_cross_entropy', 'sigmoid_focal_loss']
 
 # %% ../../nbs/11_losses.ipynb #39c60d03
 def _paired(predictions: jax.Array, targets: jax.Array, loss_name: str) -> tuple[jax.Array, jax.Array]:
@@ -125,6 +125,11 @@ def sparsity_penalty(activations: jax.Array, target: float = 0.05) -> jax.Array:
     if not 0 < target < 1: raise ValueError(f"the target activation must lie strictly between 0 and 1, got {target}")
     rate = jnp.clip(jnp.mean(activations, axis=0), 1e-6, 1 - 1e-6)
     return jnp.sum(target * jnp.log(target / rate) + (1 - target) * jnp.log((1 - target) / (1 - rate)))
+
+# %% ../../nbs/52_vaes.ipynb #2966d4d3
+def gaussian_kl(mean: jax.Array, log_variance: jax.Array) -> jax.Array:
+    "$\\mathrm{KL}(\\mathcal N(\\mu, \\mathrm{diag}\\,\\sigma^2) \\| \\mathcal N(0, I))$ per example, summed over the last axis, in nats."
+    return 0.5 * jnp.sum(mean ** 2 + jnp.exp(log_variance) - 1.0 - log_variance, axis=-1)
 
 # %% ../../nbs/62_node_classification.ipynb #70579231
 def masked_cross_entropy(logits: jax.Array, labels: jax.Array, weights: jax.Array | None = None) -> jax.Array:

@@ -426,7 +426,7 @@ def kernel_distance(features_a, features_b, degree: int = 3, gamma: float | None
     return float((k_aa.sum() - np.trace(k_aa)) / (m * (m - 1)) + (k_bb.sum() - np.trace(k_bb)) / (n * (n - 1))
                  - 2 * k_ab.mean())
 
-# %% ../nbs/51_autoencoders.ipynb #662685ae
+# %% ../nbs/51_autoencoders.ipynb #d40ce34f
 def bits_per_dim(nll_nats, n_dims: int):
     "A negative log-likelihood in nats per example as bits per dimension: nats / (n_dims ln 2)."
     if n_dims <= 0: raise ValueError(f"n_dims must be positive, got {n_dims}")

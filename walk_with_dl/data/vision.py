@@ -195,10 +195,10 @@ def classification_preprocess(images, resize_size: int = 256, crop_size: int = 2
     x = center_crop(resize_shorter_side(images, resize_size), crop_size) / scale
     return (x - jnp.asarray(mean, jnp.float32)) / jnp.asarray(std, jnp.float32)
 
-# %% ../../nbs/51_autoencoders.ipynb #141462d5
+# %% ../../nbs/51_autoencoders.ipynb #de9d422a
 import numpy as np
 
-# %% ../../nbs/51_autoencoders.ipynb #9b97d5ab
+# %% ../../nbs/51_autoencoders.ipynb #9ac2d9f1
 def check_unit_interval(x, what: str = "x") -> np.ndarray:
     "`x` as a float32 array, or a clear error if any value lies outside [0, 1] (raw 0-16 or 0-255 pixels) or is not finite."
     x = np.asarray(x, dtype=np.float32)

@@ -9,7 +9,7 @@ __all__ = []
 
 # %% ../../nbs/92_models.ipynb #39ba970b
 from .autoencoders import (
-    bernoulli_log_likelihood, IndependentBernoulli, BernoulliMixture, Autoencoder)
+    IndependentBernoulli, BernoulliMixture, Autoencoder)
 from .bert import (
     BERT, count_baselines, masked_lm_setup, fill_in, BertClassifier)
 from walk_with_dl.models.classic_cnns import (
@@ -30,6 +30,8 @@ from walk_with_dl.models.lenet import (
     LeNet5)
 from walk_with_dl.models.mlp import (
     Perceptron, MLP)
+from .pixelcnn import (
+    causal_mask, MaskedConv2d, PixelCNN, sample_pixelcnn)
 from .residual_cnns import (
     BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50, resnet101, resnet152,
     DenseLayer, DenseBlock, DenseNet, densenet_legacy_key, densenet121, densenet169,

@@ -27,7 +27,8 @@ from .init import (
     he_uniform, he_normal, get_initializer)
 from .losses import (
     mse, cross_entropy, binary_cross_entropy, negative_sampling_loss, IGNORE_INDEX,
-    masked_lm_loss, sparsity_penalty, gaussian_kl, masked_cross_entropy, sigmoid_focal_loss)
+    masked_lm_loss, bernoulli_log_likelihood, bernoulli_nll, sparsity_penalty, gaussian_kl,
+    masked_cross_entropy, sigmoid_focal_loss)
 from walk_with_dl.nn.normalization import (
     batch_norm, dropout)
 from walk_with_dl.nn.optimizers import (

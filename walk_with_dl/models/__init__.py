@@ -32,6 +32,9 @@ from walk_with_dl.models.mlp import (
     Perceptron, MLP)
 from .pixelcnn import (
     causal_mask, MaskedConv2d, PixelCNN, sample_pixelcnn)
+from .rbm import (
+    PersistentChains, BernoulliRBM, log_partition_function, rbm_log_likelihood,
+    annealed_importance_sampling, DeepBeliefNet)
 from .residual_cnns import (
     BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50, resnet101, resnet152,
     DenseLayer, DenseBlock, DenseNet, densenet_legacy_key, densenet121, densenet169,

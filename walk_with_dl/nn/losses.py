@@ -141,7 +141,7 @@ def sparsity_penalty(activations: jax.Array, target: float = 0.05) -> jax.Array:
     rate = jnp.clip(jnp.mean(activations, axis=0), 1e-6, 1 - 1e-6)
     return jnp.sum(target * jnp.log(target / rate) + (1 - target) * jnp.log((1 - target) / (1 - rate)))
 
-# %% ../../nbs/52_vaes.ipynb #6d2ee7fb
+# %% ../../nbs/52_vaes.ipynb #920b9473
 def gaussian_kl(mean: jax.Array, log_variance: jax.Array) -> jax.Array:
     "$\\mathrm{KL}(\\mathcal N(\\mu, \\mathrm{diag}\\,\\sigma^2) \\| \\mathcal N(0, I))$ per example, summed over the last axis, in nats."
     return 0.5 * jnp.sum(mean ** 2 + jnp.exp(log_variance) - 1.0 - log_variance, axis=-1)

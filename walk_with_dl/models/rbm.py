@@ -85,13 +85,13 @@ def rbm_log_likelihood(rbm: BernoulliRBM, v, log_z) -> jax.Array:
 
 # %% ../../nbs/54_rbms.ipynb #f4e099dd
 def annealed_importance_sampling(rbm: BernoulliRBM, key, n_chains: int = 100, n_betas: int = 1000, base_rates=None):
-    """An AIS estimate of $\log Z$ from the independent model with pixel probabilities `base_rates` (default 0.5) to `rbm`.
+    """An AIS estimate of $\\log Z$ from the independent model with pixel probabilities `base_rates` (default 0.5) to `rbm`.
 
     Args:
         rbm: a `BernoulliRBM`.
         key: a PRNG key.
         n_chains: independent annealing runs (importance samples).
-        n_betas: intermediate distributions, on a linear schedule of $\beta$ from 0 to 1.
+        n_betas: intermediate distributions, on a linear schedule of $\\beta$ from 0 to 1.
         base_rates: the base model's pixel probabilities `(n_visible,)` (the training data's mean is a good choice).
     Returns:
         `(log_z, log_weights)`: the estimate and the `(n_chains,)` log importance weights.

@@ -17,7 +17,7 @@ def _jit(fn):
     return jax.jit(fn, static_argnames=[a for a in inspect.signature(fn).parameters if a in _STATIC])
 
 # %% auto #0
-__all__ = ['accuracy', 'error_rate', 'top_k_accuracy', 'confusion_matrix', 'precision_recall_fbeta', 'precision', 'recall', 'f1_score', 'fbeta_score', 'roc_auc', 'mean_squared_error', 'root_mean_squared_error', 'mean_absolute_error', 'r2_score', 'perplexity', 'perplexity_from_cross_entropy', 'Metric', 'TopKAccuracy', 'Precision', 'Recall', 'F1Score', 'FBetaScore', 'RocAuc', 'plot_confusion_matrix', 'bits_per_character', 'masked_accuracy', 'frechet_distance', 'kernel_distance', 'precision_recall_curve', 'average_precision', 'balanced_accuracy', 'best_threshold', 'ReliabilityDiagram', 'reliability_diagram', 'expected_calibration_error', 'maximum_calibration_error', 'log_loss', 'plot_reliability_diagram', 'demographic_parity_difference', 'equalized_odds_difference', 'psnr']
+__all__ = ['accuracy', 'error_rate', 'top_k_accuracy', 'confusion_matrix', 'precision_recall_fbeta', 'precision', 'recall', 'f1_score', 'fbeta_score', 'roc_auc', 'mean_squared_error', 'root_mean_squared_error', 'mean_absolute_error', 'r2_score', 'perplexity', 'perplexity_from_cross_entropy', 'Metric', 'TopKAccuracy', 'Precision', 'Recall', 'F1Score', 'FBetaScore', 'RocAuc', 'plot_confusion_matrix', 'bits_per_character', 'masked_accuracy', 'frechet_distance', 'kernel_distance', 'bits_per_dim', 'precision_recall_curve', 'average_precision', 'balanced_accuracy', 'best_threshold', 'ReliabilityDiagram', 'reliability_diagram', 'expected_calibration_error', 'maximum_calibration_error', 'log_loss', 'plot_reliability_diagram', 'demographic_parity_difference', 'equalized_odds_difference', 'psnr']
 
 # %% ../nbs/03_metrics.ipynb #ec8ea00d
 def _as_weights(weights, shape) -> jax.Array:
@@ -425,6 +425,12 @@ def kernel_distance(features_a, features_b, degree: int = 3, gamma: float | None
     m, n = len(a), len(b)
     return float((k_aa.sum() - np.trace(k_aa)) / (m * (m - 1)) + (k_bb.sum() - np.trace(k_bb)) / (n * (n - 1))
                  - 2 * k_ab.mean())
+
+# %% ../nbs/51_autoencoders.ipynb #d40ce34f
+def bits_per_dim(nll_nats, n_dims: int):
+    "A negative log-likelihood in nats per example as bits per dimension: nats / (n_dims ln 2)."
+    if n_dims <= 0: raise ValueError(f"n_dims must be positive, got {n_dims}")
+    return nll_nats / (n_dims * np.log(2.0))
 
 # %% ../nbs/72_imbalanced.ipynb #ec0c4538
 # (this chapter's part of walk_with_dl.metrics)

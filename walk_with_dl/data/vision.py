@@ -15,7 +15,7 @@ from flax import nnx
 from ..nn.conv import _SpecMeta
 
 # %% auto #0
-__all__ = ['resize_images', 'random_crop', 'affine_transform', 'random_affine', 'RandomCrop', 'RandomAffine', 'frame_digits', 'IMAGENET_MEAN', 'IMAGENET_STD', 'resize_shorter_side', 'center_crop', 'classification_preprocess', 'rotate_quarters', 'shuffle_tiles']
+__all__ = ['resize_images', 'random_crop', 'affine_transform', 'random_affine', 'RandomCrop', 'RandomAffine', 'frame_digits', 'IMAGENET_MEAN', 'IMAGENET_STD', 'resize_shorter_side', 'center_crop', 'classification_preprocess', 'check_unit_interval', 'binarize', 'rotate_quarters', 'shuffle_tiles']
 
 # %% ../../nbs/22_augmentation.ipynb #2c3eb673
 def resize_images(images: jax.Array, size: Sequence[int], method: str = "linear", antialias: bool = True) -> jax.Array:
@@ -194,6 +194,24 @@ def classification_preprocess(images, resize_size: int = 256, crop_size: int = 2
     scale = 255.0 if images.dtype == jnp.uint8 else 1.0
     x = center_crop(resize_shorter_side(images, resize_size), crop_size) / scale
     return (x - jnp.asarray(mean, jnp.float32)) / jnp.asarray(std, jnp.float32)
+
+# %% ../../nbs/51_autoencoders.ipynb #de9d422a
+import numpy as np
+
+# %% ../../nbs/51_autoencoders.ipynb #9ac2d9f1
+def check_unit_interval(x, what: str = "x") -> np.ndarray:
+    "`x` as a float32 array, or a clear error if any value lies outside [0, 1] (raw 0-16 or 0-255 pixels) or is not finite."
+    x = np.asarray(x, dtype=np.float32)
+    if x.size and not np.all(np.isfinite(x)): raise ValueError(f"{what} holds NaN or infinite values")
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise ValueError(f"{what} must lie in [0, 1] (pixel probabilities or grey levels), got values in "
+                         f"[{x.min():g}, {x.max():g}]: scale raw pixels first (digits: / 16, 8-bit images: / 255)")
+    return x
+
+def binarize(images, threshold: float = 0.5) -> np.ndarray:
+    "Grey levels in [0, 1] as 0/1 pixels (float32): 1 where the level exceeds `threshold`."
+    if not 0 < threshold < 1: raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}")
+    return (check_unit_interval(images, "images") > threshold).astype(np.float32)
 
 # %% ../../nbs/85_self_supervised.ipynb #dfb94d7b
 def rotate_quarters(images: jax.Array, quarters: jax.Array) -> jax.Array:

@@ -8,6 +8,8 @@ Docs: https://walk-with-dl.github.io/walk_with_dl/models.html.md"""
 __all__ = []
 
 # %% ../../nbs/92_models.ipynb #39ba970b
+from .autoencoders import (
+    IndependentBernoulli, BernoulliMixture, Autoencoder)
 from .bert import (
     BERT, count_baselines, masked_lm_setup, fill_in, BertClassifier)
 from walk_with_dl.models.classic_cnns import (
@@ -36,6 +38,11 @@ from walk_with_dl.models.lenet import (
     LeNet5)
 from walk_with_dl.models.mlp import (
     Perceptron, MLP)
+from .pixelcnn import (
+    causal_mask, MaskedConv2d, PixelCNN, sample_pixelcnn)
+from .rbm import (
+    PersistentChains, BernoulliRBM, log_partition_function, rbm_log_likelihood,
+    annealed_importance_sampling, DeepBeliefNet)
 from .residual_cnns import (
     BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50, resnet101, resnet152,
     DenseLayer, DenseBlock, DenseNet, densenet_legacy_key, densenet121, densenet169,
@@ -47,6 +54,8 @@ from .sequence_classification import (
     BagOfEmbeddingsClassifier, RecurrentClassifier)
 from .tabular import (
     sigmoid_range, TabularModel)
+from .vae import (
+    VAE, elbo_terms, importance_weighted_bound, exact_log_likelihood_1d, posterior_collapse)
 from .vit import (
     patchify, VisionTransformer)
 from walk_with_dl.models.weights import (

@@ -28,7 +28,8 @@ from .init import (
 from .losses import (
     mse, cross_entropy, binary_cross_entropy, negative_sampling_loss, IGNORE_INDEX,
     masked_lm_loss, gan_discriminator_loss, gan_generator_loss, masked_cross_entropy,
-    sigmoid_focal_loss, distillation_loss)
+    sigmoid_focal_loss, distillation_loss, nt_xent_loss, prototype_logits, prototypical_loss,
+    gram_matrix, style_loss)
 from walk_with_dl.nn.normalization import (
     batch_norm, dropout)
 from walk_with_dl.nn.optimizers import (

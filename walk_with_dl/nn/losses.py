@@ -10,7 +10,7 @@ import jax, jax.numpy as jnp
 from .activations import log_softmax, sigmoid
 
 # %% auto #0
-__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'gan_discriminator_loss', 'gan_generator_loss', 'masked_cross_entropy', 'sigmoid_focal_loss', 'distillation_loss', 'nt_xent_loss', 'prototype_logits', 'prototypical_loss', 'gram_matrix', 'style_loss']
+__all__ = ['mse', 'cross_entropy', 'binary_cross_entropy', 'negative_sampling_loss', 'IGNORE_INDEX', 'masked_lm_loss', 'bernoulli_log_likelihood', 'bernoulli_nll', 'sparsity_penalty', 'gaussian_kl', 'gan_discriminator_loss', 'gan_generator_loss', 'masked_cross_entropy', 'sigmoid_focal_loss', 'distillation_loss', 'nt_xent_loss', 'prototype_logits', 'prototypical_loss', 'gram_matrix', 'style_loss']
 
 # %% ../../nbs/11_losses.ipynb #39c60d03
 def _paired(predictions: jax.Array, targets: jax.Array, loss_name: str) -> tuple[jax.Array, jax.Array]:
@@ -113,6 +113,38 @@ def masked_lm_loss(logits: jax.Array, labels: jax.Array) -> jax.Array:
     log_probabilities = jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1)
     picked = jnp.take_along_axis(log_probabilities, jnp.where(keep, labels, 0)[..., None].astype(jnp.int32), -1)[..., 0]
     return -(picked * keep).sum() / jnp.maximum(keep.sum(), 1)
+
+# %% ../../nbs/51_autoencoders.ipynb #495e3799
+def bernoulli_log_likelihood(logits: jax.Array, x: jax.Array, axis=-1) -> jax.Array:
+    """$\\sum_d x_d \\log \\sigma(l_d) + (1-x_d) \\log(1-\\sigma(l_d))$ in nats, summed over `axis` (the pixels), stable for any logit.
+
+    Args:
+        logits: Bernoulli logits $l$, broadcastable against `x`.
+        x: binary targets (or probabilities in [0, 1]).
+        axis: the axis or axes summed over (default the last: one value per flat image).
+    """
+    return -jnp.sum(jnp.logaddexp(0.0, logits) - x * logits, axis=axis)
+
+def bernoulli_nll(logits: jax.Array, x: jax.Array) -> jax.Array:
+    "The mean over the batch (first axis) of each example's Bernoulli negative log-likelihood, summed over its other axes: nats per example."
+    return -jnp.mean(bernoulli_log_likelihood(logits, x, axis=tuple(range(1, jnp.ndim(x)))))
+
+# %% ../../nbs/51_autoencoders.ipynb #c19cec04
+def sparsity_penalty(activations: jax.Array, target: float = 0.05) -> jax.Array:
+    """$\\sum_j \\mathrm{KL}(\\rho \\| \\hat\\rho_j)$ between the target rate $\\rho$ and each unit's mean activation $\\hat\\rho_j$ over the batch.
+
+    Args:
+        activations: `(batch, units)` activations in (0, 1) (a sigmoid code).
+        target: the target mean activation $\\rho$, in (0, 1).
+    """
+    if not 0 < target < 1: raise ValueError(f"the target activation must lie strictly between 0 and 1, got {target}")
+    rate = jnp.clip(jnp.mean(activations, axis=0), 1e-6, 1 - 1e-6)
+    return jnp.sum(target * jnp.log(target / rate) + (1 - target) * jnp.log((1 - target) / (1 - rate)))
+
+# %% ../../nbs/52_vaes.ipynb #920b9473
+def gaussian_kl(mean: jax.Array, log_variance: jax.Array) -> jax.Array:
+    "$\\mathrm{KL}(\\mathcal N(\\mu, \\mathrm{diag}\\,\\sigma^2) \\| \\mathcal N(0, I))$ per example, summed over the last axis, in nats."
+    return 0.5 * jnp.sum(mean ** 2 + jnp.exp(log_variance) - 1.0 - log_variance, axis=-1)
 
 # %% ../../nbs/55_gans.ipynb #9c9a9743
 def gan_discriminator_loss(real_logits, fake_logits):

@@ -25,11 +25,12 @@ from .init import (
     Initializer, glorot_uniform, glorot_normal, kaiming_uniform, kaiming_normal, INITIALIZERS,
     compute_fans, variance_scaling, naive_normal, lecun_normal, xavier_uniform, xavier_normal,
     he_uniform, he_normal, get_initializer)
-from .losses import (
+from walk_with_dl.nn.losses import (
     mse, cross_entropy, binary_cross_entropy, negative_sampling_loss, IGNORE_INDEX,
-    masked_lm_loss, gan_discriminator_loss, gan_generator_loss, masked_cross_entropy,
-    sigmoid_focal_loss, distillation_loss, nt_xent_loss, prototype_logits, prototypical_loss,
-    gram_matrix, style_loss)
+    masked_lm_loss, bernoulli_log_likelihood, bernoulli_nll, sparsity_penalty, gaussian_kl,
+    gan_discriminator_loss, gan_generator_loss, masked_cross_entropy, sigmoid_focal_loss,
+    distillation_loss, nt_xent_loss, prototype_logits, prototypical_loss, gram_matrix,
+    style_loss)
 from walk_with_dl.nn.normalization import (
     batch_norm, dropout)
 from walk_with_dl.nn.optimizers import (

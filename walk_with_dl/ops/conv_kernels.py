@@ -92,16 +92,17 @@ def use_implementation(name: str):
     finally: set_default_implementation(previous)
 
 def _resolve_implementation(name: str | None, operation: str = "conv") -> str:
-    """'fast' or 'xla' for `name` (None means the default) and `operation` ('conv' or 'pool').
+    """'fast' or 'xla' for `name` (None means the default) and `operation` ('conv', 'small_conv' or 'pool').
 
-    'auto' is XLA's kernels except on the CPU, where pooling always takes the fast path and
-    convolutions take it while XLA runs them with YNNPACK (one thread, its default): with a
-    multi-threaded library (`set_cpu_convolution_library`) XLA's own convolutions are faster."""
+    'auto' is XLA's kernels except on the CPU, where pooling and convolutions of images smaller
+    than their window ('small_conv') always take the fast path, and other convolutions take it
+    while XLA runs them with YNNPACK (one thread, its default): with a multi-threaded library
+    (`set_cpu_convolution_library`) XLA's own convolutions are faster."""
     name = _default_implementation if name is None else name
     if name not in CONV_IMPLEMENTATIONS: raise ValueError(f"implementation must be one of {CONV_IMPLEMENTATIONS}, got {name!r}")
     if name != "auto": return name
     if jax.default_backend() != "cpu": return "xla"
-    if operation == "pool": return "fast"
+    if operation in ("pool", "small_conv"): return "fast"
     return "fast" if get_cpu_convolution_library() == "ynnpack" else "xla"
 
 # %% ../../nbs/20_conv_ops.ipynb #87a1c50a
@@ -150,6 +151,13 @@ def _dimension_numbers(nd: int) -> lax.ConvDimensionNumbers:
     spatial = tuple(range(1, nd + 1))
     return lax.ConvDimensionNumbers(lhs_spec=(0, nd + 1, *spatial), rhs_spec=(nd + 1, nd, *range(nd)),
                                     out_spec=(0, nd + 1, *spatial))
+
+def _xla_swaps_operands(spatial, window, groups: int) -> bool:
+    """Whether XLA would swap a convolution's operands: more taps than input pixels (no groups).
+
+    XLA's `ConvOperandSwapper` (jaxlib 0.10) swaps when the window's product exceeds the input's
+    spatial product; XLA:CPU then runs a generic, very slow kernel (measured: over 100x a matrix product)."""
+    return groups == 1 and math.prod(window) > math.prod(spatial)
 
 def _xla_conv(x, kernel, stride, pads, dilation, groups):
     if any(lo < 0 or hi < 0 for lo, hi in pads):
@@ -209,13 +217,16 @@ def conv(x, kernel, stride=1, padding="SAME", dilation=1, groups=1, implementati
         `(batch, *out_spatial, out_channels)`, each size given by `conv_output_size`.
     """
     x, kernel = jnp.asarray(x), jnp.asarray(kernel)
-    stride, pads, dilation, _ = _conv_geometry(x.shape, kernel.shape, stride, padding, dilation, groups)
+    stride, pads, dilation, out = _conv_geometry(x.shape, kernel.shape, stride, padding, dilation, groups)
     if x.shape[-1] != kernel.shape[-2] * groups:
         raise ValueError(f"conv: x has {x.shape[-1]} channels but the kernel expects in_channels = "
                          f"{kernel.shape[-2]} x groups ({groups}) = {kernel.shape[-2] * groups}")
     if kernel.shape[-1] % groups:
         raise ValueError(f"conv: out_channels ({kernel.shape[-1]}) must be divisible by groups ({groups})")
-    if _resolve_implementation(implementation) == "xla": return _xla_conv(x, kernel, stride, pads, dilation, groups)
+    # an image smaller than the window (or an output smaller than it: the input gradient) is slow in XLA:CPU
+    small = _xla_swaps_operands(x.shape[1:-1], kernel.shape[:-2], groups) or _xla_swaps_operands(out, kernel.shape[:-2], groups)
+    if _resolve_implementation(implementation, "small_conv" if small else "conv") == "xla":
+        return _xla_conv(x, kernel, stride, pads, dilation, groups)
     return _fast_conv(*_vary_alike(x, kernel), stride, pads, dilation, groups)
 
 # %% ../../nbs/20_conv_ops.ipynb #b3acdf18
@@ -379,13 +390,6 @@ def _prefers_blocked(window, produced_channels: int, groups: int) -> bool:
     Measured with jax 0.10.2 on 2 CPU cores: XLA:CPU runs windows larger than 3x3 through a generic
     kernel that is slow when few channels come out (LeNet-5's 5x5 layers, 6 and 16 channels)."""
     return groups == 1 and math.prod(window) > 9 and produced_channels < 16
-
-def _xla_swaps_operands(spatial, window, groups: int) -> bool:
-    """Whether XLA would swap a convolution's operands: more taps than input pixels (no groups).
-
-    XLA's `ConvOperandSwapper` (jaxlib 0.10) swaps when the window's product exceeds the input's
-    spatial product; XLA:CPU then runs a generic, very slow kernel (measured: 130x a matrix product)."""
-    return groups == 1 and math.prod(window) > math.prod(spatial)
 
 def _tap_reads_input(tap, spatial, out, stride, pads, dilation) -> bool:
     "Whether kernel tap `tap` multiplies an input pixel (not only padding) at some output position."

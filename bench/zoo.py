@@ -16,6 +16,11 @@ The goal (issue 16) is ours at least as fast as the faster PyTorch layout: the r
 
     python bench/zoo.py                          # all cores, 2 repeats of 10 timed steps
     python bench/zoo.py --threads 1 --rounds 20 --json out.json
+    python bench/zoo.py --parts --threads 1      # each distinct convolution of the step, part by part (no goal)
+
+`--parts` times, in one process pinned to `--threads` cores, the forward, input gradient and weight gradient of each
+distinct convolution of ResNet-18 at this size: `ops.conv` with `implementation='fast'` and `'xla'`, and PyTorch's
+channels-last kernels (`convolution_backward`), CPU milliseconds per call (median of `--rounds`).
 """
 import argparse, json, os, statistics, subprocess, sys, time
 
@@ -26,6 +31,9 @@ def worker(name: str, args) -> dict:
     x = rng.standard_normal((args.batch, args.size, args.size, 3)).astype(np.float32)
     y = rng.integers(0, 1000, args.batch).astype(np.int32)
     if name == "ours":
+        if args.conv_library:
+            from walk_with_dl.ops.conv_kernels import set_cpu_convolution_library
+            set_cpu_convolution_library(args.conv_library)          # before JAX starts
         import jax, jax.numpy as jnp, optax
         from flax import nnx
         from walk_with_dl.models.residual_cnns import resnet18
@@ -81,6 +89,43 @@ def worker(name: str, args) -> dict:
                 first_call_s=warm, load=os.getloadavg()[0])
 
 
+def parts(args):
+    "CPU ms of forward / input gradient / weight gradient for each distinct convolution of ResNet-18: fast, xla, torch."
+    import numpy as np, jax, jax.numpy as jnp, torch
+    from walk_with_dl.ops.conv_kernels import conv
+    torch.set_num_threads(args.threads)
+    def cpu_ms(f):
+        f(); times = []
+        for _ in range(args.rounds):
+            c = time.process_time(); f(); times.append(time.process_time() - c)
+        return statistics.median(times) * 1e3
+    rng, B, S = np.random.default_rng(0), args.batch, args.size
+    layers = [(S, 3, 64, 7, 2)]                                   # (input side, in, out, window, stride)
+    side, cin = S // 4, 64
+    for i, cout in enumerate((64, 128, 256, 512)):
+        if i: layers += [(side, cin, cout, 3, 2), (side, cin, cout, 1, 2)]; side = -(-side // 2)
+        layers.append((side, cout, cout, 3, 1)); cin = cout
+    print(f"ResNet-18's convolutions, batch {B}, {args.threads} thread(s), CPU ms per call: forward / input gradient / weight gradient")
+    for side, cin, cout, k, s in layers:
+        x = jnp.asarray(rng.standard_normal((B, side, side, cin)).astype(np.float32))
+        w = jnp.asarray(rng.standard_normal((k, k, cin, cout)).astype(np.float32) / np.sqrt(k * k * cin))
+        p, row = (k - 1) // 2, []
+        for impl in ("fast", "xla"):
+            f = lambda x, w: conv(x, w, s, p, implementation=impl)
+            g = jnp.ones(jax.eval_shape(f, x, w).shape, jnp.float32)
+            fns = [jax.jit(f), jax.jit(lambda x, w, g: jax.vjp(lambda x: f(x, w), x)[1](g)[0]),
+                   jax.jit(lambda x, w, g: jax.vjp(lambda w: f(x, w), w)[1](g)[0])]
+            row += [cpu_ms(lambda: jax.block_until_ready(fns[0](x, w)))] + [cpu_ms(lambda fn=fn: jax.block_until_ready(fn(x, w, g))) for fn in fns[1:]]
+        tx = torch.from_numpy(np.moveaxis(np.asarray(x), -1, 1).copy()).contiguous(memory_format=torch.channels_last)
+        tw = torch.from_numpy(np.moveaxis(np.asarray(w), (-1, -2), (0, 1)).copy())
+        tg = torch.from_numpy(np.moveaxis(np.asarray(g), -1, 1).copy()).contiguous(memory_format=torch.channels_last)
+        back = lambda mask: torch.ops.aten.convolution_backward(tg, tx, tw, None, [s, s], [p, p], [1, 1], False, [0, 0], 1, mask)
+        row += [cpu_ms(lambda: torch.nn.functional.conv2d(tx, tw, stride=s, padding=p)),
+                cpu_ms(lambda: back([True, False, False])), cpu_ms(lambda: back([False, True, False]))]
+        print(f"  {k}x{k} s{s} {cin:3d}->{cout:3d} on {side:2d}x{side:<2d} | fast {row[0]:7.1f} {row[1]:7.1f} {row[2]:7.1f}"
+              f" | xla {row[3]:7.1f} {row[4]:7.1f} {row[5]:7.1f} | torch {row[6]:6.1f} {row[7]:6.1f} {row[8]:6.1f}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--batch", type=int, default=32)
@@ -89,11 +134,17 @@ def main():
     parser.add_argument("--rounds", type=int, default=10, help="timed steps per process (after warm-up)")
     parser.add_argument("--repeats", type=int, default=2, help="processes per contender, taking turns")
     parser.add_argument("--contenders", nargs="+", default=["ours", "torch", "torch-cl"])
+    parser.add_argument("--conv-library", choices=["ynnpack", "onednn", "eigen"], default=None,
+                        help="the library XLA:CPU runs our convolutions with (default: the package's default)")
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--parts", action="store_true", help="time each convolution part by part instead (no goal)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     available = sorted(os.sched_getaffinity(0))
     args.threads = args.threads or len(available)
+    if args.parts:
+        os.sched_setaffinity(0, available[:args.threads])
+        return parts(args)
     if args.worker:
         os.sched_setaffinity(0, available[:args.threads])
         print("RESULT " + json.dumps(worker(args.worker, args)), flush=True)
@@ -106,6 +157,7 @@ def main():
         for name in args.contenders:
             cmd = [sys.executable, __file__, "--worker", name, "--threads", str(args.threads), "--batch", str(args.batch),
                    "--size", str(args.size), "--rounds", str(args.rounds)]
+            if args.conv_library: cmd += ["--conv-library", args.conv_library]
             out = subprocess.run(cmd, env=env, capture_output=True, text=True)
             line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT ")), None)
             if line is None: sys.exit(f"{name} failed:\n{out.stdout}\n{out.stderr}")

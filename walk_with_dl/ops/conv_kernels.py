@@ -92,16 +92,17 @@ def use_implementation(name: str):
     finally: set_default_implementation(previous)
 
 def _resolve_implementation(name: str | None, operation: str = "conv") -> str:
-    """'fast' or 'xla' for `name` (None means the default) and `operation` ('conv' or 'pool').
+    """'fast' or 'xla' for `name` (None means the default) and `operation` ('conv', 'small_conv' or 'pool').
 
-    'auto' is XLA's kernels except on the CPU, where pooling always takes the fast path and
-    convolutions take it while XLA runs them with YNNPACK (one thread, its default): with a
-    multi-threaded library (`set_cpu_convolution_library`) XLA's own convolutions are faster."""
+    'auto' is XLA's kernels except on the CPU, where pooling and convolutions of images smaller
+    than their window ('small_conv') always take the fast path, and other convolutions take it
+    while XLA runs them with YNNPACK (one thread, its default): with a multi-threaded library
+    (`set_cpu_convolution_library`) XLA's own convolutions are faster."""
     name = _default_implementation if name is None else name
     if name not in CONV_IMPLEMENTATIONS: raise ValueError(f"implementation must be one of {CONV_IMPLEMENTATIONS}, got {name!r}")
     if name != "auto": return name
     if jax.default_backend() != "cpu": return "xla"
-    if operation == "pool": return "fast"
+    if operation in ("pool", "small_conv"): return "fast"
     return "fast" if get_cpu_convolution_library() == "ynnpack" else "xla"
 
 # %% ../../nbs/20_conv_ops.ipynb #87a1c50a
@@ -150,6 +151,13 @@ def _dimension_numbers(nd: int) -> lax.ConvDimensionNumbers:
     spatial = tuple(range(1, nd + 1))
     return lax.ConvDimensionNumbers(lhs_spec=(0, nd + 1, *spatial), rhs_spec=(nd + 1, nd, *range(nd)),
                                     out_spec=(0, nd + 1, *spatial))
+
+def _xla_swaps_operands(spatial, window, groups: int) -> bool:
+    """Whether XLA would swap a convolution's operands: more taps than input pixels (no groups).
+
+    XLA's `ConvOperandSwapper` (jaxlib 0.10) swaps when the window's product exceeds the input's
+    spatial product; XLA:CPU then runs a generic, very slow kernel (measured: over 100x a matrix product)."""
+    return groups == 1 and math.prod(window) > math.prod(spatial)
 
 def _xla_conv(x, kernel, stride, pads, dilation, groups):
     if any(lo < 0 or hi < 0 for lo, hi in pads):
@@ -209,22 +217,25 @@ def conv(x, kernel, stride=1, padding="SAME", dilation=1, groups=1, implementati
         `(batch, *out_spatial, out_channels)`, each size given by `conv_output_size`.
     """
     x, kernel = jnp.asarray(x), jnp.asarray(kernel)
-    stride, pads, dilation, _ = _conv_geometry(x.shape, kernel.shape, stride, padding, dilation, groups)
+    stride, pads, dilation, out = _conv_geometry(x.shape, kernel.shape, stride, padding, dilation, groups)
     if x.shape[-1] != kernel.shape[-2] * groups:
         raise ValueError(f"conv: x has {x.shape[-1]} channels but the kernel expects in_channels = "
                          f"{kernel.shape[-2]} x groups ({groups}) = {kernel.shape[-2] * groups}")
     if kernel.shape[-1] % groups:
         raise ValueError(f"conv: out_channels ({kernel.shape[-1]}) must be divisible by groups ({groups})")
-    if _resolve_implementation(implementation) == "xla": return _xla_conv(x, kernel, stride, pads, dilation, groups)
+    # an image smaller than the window (or an output smaller than it: the input gradient) is slow in XLA:CPU
+    small = _xla_swaps_operands(x.shape[1:-1], kernel.shape[:-2], groups) or _xla_swaps_operands(out, kernel.shape[:-2], groups)
+    if _resolve_implementation(implementation, "small_conv" if small else "conv") == "xla":
+        return _xla_conv(x, kernel, stride, pads, dilation, groups)
     return _fast_conv(*_vary_alike(x, kernel), stride, pads, dilation, groups)
 
 # %% ../../nbs/20_conv_ops.ipynb #b3acdf18
-def _chunk_size(batch: int, bytes_per_image: int, target_bytes: int = 256 << 10) -> int:
-    """Images per chunk so one chunk's patches take about `target_bytes` (at least 1, at most `batch`).
+def _chunk_size(batch: int, bytes_per_image: int, target_bytes: int = 256 << 10, min_images: int = 1) -> int:
+    """Images per chunk so one chunk's patches take about `target_bytes` (at least `min_images`, at most `batch`).
 
     A divisor of `batch` between half that and that is preferred: no leftover chunk, whose code XLA
     might fuse into (and recompute in) a later element-wise operation."""
-    ideal = max(1, min(batch, target_bytes // max(bytes_per_image, 1)))
+    ideal = max(1, min(batch, max(min_images, target_bytes // max(bytes_per_image, 1))))
     return next((c for c in range(ideal, (ideal + 1) // 2 - 1, -1) if c >= 1 and batch % c == 0), ideal)
 
 def _shifted_slices(channels_first, taps, out, stride, dilation):
@@ -261,7 +272,10 @@ def conv_weight_gradient(x, output_gradient, window, stride=1, padding="SAME", d
         output_gradient: gradient of the loss w.r.t. the convolution's output, `(batch, *out_spatial, out_channels)`.
         window: the kernel's spatial shape.
         stride, padding, dilation, groups: as given to `conv`.
-        chunk: images per block; by default as many as fill about 256 kB of patches.
+        chunk: images per block; by default as many as fill about 256 kB of patches, and at least
+            enough for 4 output positions per output channel (of a group): each chunk adds its
+            product to a `(taps · in_channels, out_channels)` accumulator, and when an image has few
+            positions (a deep layer: 2×2 pixels, 512 channels) that addition would cost more than the product.
 
     Returns:
         `(*window, in_channels // groups, out_channels)`: the kernel's gradient.
@@ -275,7 +289,9 @@ def conv_weight_gradient(x, output_gradient, window, stride=1, padding="SAME", d
     channels, features = x.shape[-1], output_gradient.shape[-1]
     in_per_group, out_per_group = channels // groups, features // groups
     taps = list(itertools.product(*[range(k) for k in window]))
-    if chunk is None: chunk = _chunk_size(x.shape[0], math.prod(out) * len(taps) * channels * x.dtype.itemsize)
+    if chunk is None:
+        chunk = _chunk_size(x.shape[0], math.prod(out) * len(taps) * channels * x.dtype.itemsize,
+                            min_images=-(-4 * out_per_group // math.prod(out)))
     accumulate = jnp.promote_types(x.dtype, jnp.float32)
 
     def block(start, size):
@@ -375,7 +391,35 @@ def _prefers_blocked(window, produced_channels: int, groups: int) -> bool:
     kernel that is slow when few channels come out (LeNet-5's 5x5 layers, 6 and 16 channels)."""
     return groups == 1 and math.prod(window) > 9 and produced_channels < 16
 
+def _tap_reads_input(tap, spatial, out, stride, pads, dilation) -> bool:
+    "Whether kernel tap `tap` multiplies an input pixel (not only padding) at some output position."
+    for t, n, o, s, (lo, _), d in zip(tap, spatial, out, stride, pads, dilation):
+        first = t * d - lo                                   # the input index read at output position 0
+        i = max(0, -(first // s))                            # the first output position reading index >= 0
+        if i >= o or first + i * s >= n: return False
+    return True
+
+def _patches_conv(x, kernel, stride, pads, dilation):
+    """`conv` without groups as one matrix product: the patch matrix (im2col, channels last) of the
+    taps that read the input, times those taps of the kernel. For small images (see `_xla_swaps_operands`)."""
+    window, (channels, features) = kernel.shape[:-2], kernel.shape[-2:]
+    spatial = x.shape[1:-1]
+    out = tuple((n + lo + hi - (k - 1) * d - 1) // s + 1 for n, k, s, d, (lo, hi) in zip(spatial, window, stride, dilation, pads))
+    taps = [tap for tap in itertools.product(*[range(k) for k in window]) if _tap_reads_input(tap, spatial, out, stride, pads, dilation)]
+    if not taps: return jnp.zeros((x.shape[0], *out, features), jnp.result_type(x, kernel))
+    padded = lax.pad(x, jnp.zeros((), x.dtype), [(0, 0, 0), *[(lo, hi, 0) for lo, hi in pads], (0, 0, 0)])
+    columns = []
+    for tap in taps:
+        start = [0, *[t * d for t, d in zip(tap, dilation)], 0]
+        limit = [x.shape[0], *[b + (o - 1) * s + 1 for b, o, s in zip(start[1:-1], out, stride)], channels]
+        columns.append(lax.slice(padded, start, limit, (1, *stride, 1)))
+    patches = jnp.concatenate(columns, -1).reshape(-1, len(taps) * channels)
+    weights = jnp.concatenate([kernel[tap] for tap in taps], 0)                # (taps * channels, features)
+    return (patches @ weights).reshape(x.shape[0], *out, features)
+
 def _conv_forward(x, kernel, stride, pads, dilation, groups):
+    if _xla_swaps_operands(x.shape[1:-1], kernel.shape[:-2], groups):
+        return _patches_conv(x, kernel, stride, pads, dilation)
     if _prefers_blocked(kernel.shape[:-2], kernel.shape[-1], groups):
         return blocked_conv_forward(x, kernel, stride, pads, dilation)
     return _xla_conv(x, kernel, stride, pads, dilation, groups)
@@ -389,7 +433,11 @@ def _fast_conv_forward(x, kernel, stride, pads, dilation, groups):
 
 def _fast_conv_backward(stride, pads, dilation, groups, residuals, output_gradient):
     x, kernel = residuals
-    if all(s == 1 for s in stride) and _prefers_blocked(kernel.shape[:-2], x.shape[-1], groups):
+    if _xla_swaps_operands(output_gradient.shape[1:-1], kernel.shape[:-2], groups):
+        # XLA's input gradient is a convolution of the output gradient: it would swap its operands too
+        _, input_vjp = jax.vjp(lambda x_: _patches_conv(x_, kernel, stride, pads, dilation), x)
+        input_gradient, = input_vjp(output_gradient)
+    elif all(s == 1 for s in stride) and _prefers_blocked(kernel.shape[:-2], x.shape[-1], groups):
         input_gradient = blocked_conv_input_gradient(output_gradient, kernel, x.shape[1:-1], stride, pads, dilation)
     else:
         _, input_vjp = jax.vjp(lambda x_: _xla_conv(x_, kernel, stride, pads, dilation, groups), x)
@@ -546,6 +594,42 @@ def _tiled_max_pool_backward(window, pads, out, residuals, output_gradient):
 
 _tiled_max_pool.defvjp(_tiled_max_pool_forward, _tiled_max_pool_backward)
 
+def _strided_offset_slices(padded, window, stride, out):
+    "For each offset inside the window (row-major), the strided slice `(batch, *out, channels)` it picks (any stride)."
+    slices = []
+    for offset in itertools.product(*[range(k) for k in window]):
+        limit = [padded.shape[0], *[o + (n - 1) * s + 1 for o, n, s in zip(offset, out, stride)], padded.shape[-1]]
+        slices.append(lax.slice(padded, [0, *offset, 0], limit, (1, *stride, 1)))
+    return slices
+
+def _pad_with(x, pads, fill):
+    return lax.pad(x, jnp.asarray(fill, x.dtype), [(0, 0, 0), *[(lo, hi, 0) for lo, hi in pads], (0, 0, 0)])
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3, 4))
+def _strided_max_pool(x, window, stride, pads, out):
+    return functools.reduce(jnp.maximum, _strided_offset_slices(_pad_with(x, pads, -jnp.inf), window, stride, out))
+
+def _strided_max_pool_forward(x, window, stride, pads, out):
+    y = _strided_max_pool(x, window, stride, pads, out)
+    return y, (x, y)
+
+def _strided_max_pool_backward(window, stride, pads, out, residuals, output_gradient):
+    "Each window's first maximum gets the window's gradient; overlapping windows add up (one strided pad per offset)."
+    x, y = residuals
+    padded = _pad_with(x, pads, -jnp.inf)
+    slices = _strided_offset_slices(padded, window, stride, out)
+    first = jnp.full(y.shape, len(slices) - 1, jnp.int32)                  # offset of each window's first maximum
+    for i in reversed(range(len(slices) - 1)):
+        first = jnp.where(slices[i] == y, i, first)
+    zero, total = jnp.zeros((), output_gradient.dtype), None
+    for i, offset in enumerate(itertools.product(*[range(k) for k in window])):
+        config = [(0, 0, 0), *[(o, n - o - (m - 1) * s - 1, s - 1) for o, n, m, s in zip(offset, padded.shape[1:-1], out, stride)], (0, 0, 0)]
+        share = lax.pad(jnp.where(first == i, output_gradient, zero), zero, config)
+        total = share if total is None else total + share
+    return (lax.pad(total, zero, [(0, 0, 0), *[(-lo, -hi, 0) for lo, hi in pads], (0, 0, 0)]),)
+
+_strided_max_pool.defvjp(_strided_max_pool_forward, _strided_max_pool_backward)
+
 @functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3, 4))
 def _tiled_sum_pool(x, window, pads, out, shape):
     tiled, _ = _pad_to_tiles(x, window, pads, out, 0)
@@ -568,17 +652,18 @@ def max_pool(x, window, stride=None, padding="VALID", implementation=None):
         window: the pooling window, an int or one per spatial dimension.
         stride: step between windows; by default the window (no overlap, as in Keras and PyTorch).
         padding: 'VALID', 'SAME', an int or `(low, high)` pairs; padded cells count as -inf.
-        implementation: 'fast' takes the maximum of strided slices when windows do not overlap
-            (stride == window); 'xla' always uses `lax.reduce_window`. Both send the gradient to
-            the first maximum of each window, as PyTorch does.
+        implementation: 'fast' takes the maximum of strided slices (without `lax.reduce_window`,
+            whose gradient is slow on XLA:CPU); 'xla' always uses `lax.reduce_window`. Both send the
+            gradient to the first maximum of each window, as PyTorch does.
 
     Returns:
         `(batch, *out_spatial, channels)`.
     """
     x = jnp.asarray(x)
     window, stride, pads, out = _pool_geometry(x, window, stride, padding, "max_pool")
-    if _resolve_implementation(implementation, "pool") == "fast" and stride == window and jnp.issubdtype(x.dtype, jnp.floating):
-        return _tiled_max_pool(x, window, pads, out)
+    if _resolve_implementation(implementation, "pool") == "fast" and jnp.issubdtype(x.dtype, jnp.floating):
+        if stride == window: return _tiled_max_pool(x, window, pads, out)
+        return _strided_max_pool(x, window, stride, pads, out)
     # a concrete (NumPy) identity lets JAX recognise the max monoid, whose gradient it knows
     init = -np.inf if jnp.issubdtype(x.dtype, jnp.floating) else np.iinfo(x.dtype).min
     return lax.reduce_window(x, np.asarray(init, x.dtype), lax.max, (1, *window, 1), (1, *stride, 1), [(0, 0), *pads, (0, 0)])

@@ -1,4 +1,4 @@
-"""Is the model as good for everyone? Demographic parity and equalised-odds differences (equal to fairlearn), per-group confusion matrices and error rates on the diabetes data split by sex, and one mitigation, per-group thresholds, with its cost in accuracy.
+"""Is the model as good for everyone? Demographic parity and equalised-odds differences (equal to fairlearn), per-group confusion matrices and error rates on the diabetes data split by sex, and two mitigations, reweighing and per-group thresholds, with their cost in accuracy.
 
 Docs: https://walk-with-dl.github.io/walk_with_dl/fairness.html.md"""
 
@@ -36,24 +36,66 @@ def rates_by_group(y_true, y_pred, sensitive_features) -> pd.DataFrame:
     return pd.DataFrame(rows).T.astype({"count": int})
 
 # %% auto #0
-__all__ = ['confusion_matrices_by_group', 'rates_by_group', 'group_thresholds', 'predict_with_thresholds']
+__all__ = ['confusion_matrices_by_group', 'rates_by_group', 'reweighing_weights', 'group_thresholds', 'predict_with_thresholds']
+
+# %% ../nbs/84_fairness.ipynb #489feebe
+def reweighing_weights(y, sensitive_features) -> np.ndarray:
+    """Kamiran & Calders' reweighing: row weights $w(g, y) = P(g)\\,P(y) / P(g, y)$ that make group and label independent.
+
+    Args:
+        y: `(n,)` labels (any discrete values).
+        sensitive_features: `(n,)` group of each row (any hashable values).
+    Returns:
+        `(n,)` positive weights. When every (group, label) pair occurs, they sum to `n`, and in the weighted rows
+        $P_w(g, y) = P_w(g)\\,P_w(y)$ with the marginals of group and label unchanged (a pair with no rows cannot
+        be weighed up: then the weights sum to less than `n`).
+    """
+    y, g = np.asarray(y), np.asarray(sensitive_features)
+    if y.ndim != 1 or g.shape != y.shape:
+        raise ValueError(f"y and sensitive_features must be (n,) each, got {y.shape} and {g.shape}")
+    if len(y) == 0: raise ValueError("no rows")
+    gi, yi = np.unique(g, return_inverse=True)[1], np.unique(y, return_inverse=True)[1]
+    joint = np.zeros((gi.max() + 1, yi.max() + 1))
+    np.add.at(joint, (gi, yi), 1.0 / len(y))
+    return (joint.sum(1, keepdims=True) * joint.sum(0, keepdims=True) / np.where(joint > 0, joint, 1.0))[gi, yi]
 
 # %% ../nbs/84_fairness.ipynb #096e9002
-def group_thresholds(scores, sensitive_features, selection_rate: float) -> dict:
+def group_thresholds(scores, sensitive_features, selection_rate: float | None = None, y_true=None, grid_size: int = 1000) -> dict:
     """Per-group thresholds such that a share `selection_rate` of each group's `scores` lies above its threshold.
 
     Args:
         scores: `(n,)` scores, higher meaning positive.
         sensitive_features: `(n,)` group of each row.
-        selection_rate: the target share of positive decisions in every group, in [0, 1].
+        selection_rate: the target share of positive decisions in every group, in [0, 1]; None: the rate (on a
+            grid of `grid_size + 1`) that maximises the accuracy against `y_true` (demographic parity at the least
+            cost, as fairlearn's `ThresholdOptimizer` chooses it).
+        y_true: `(n,)` binary labels, needed when `selection_rate` is None.
+        grid_size: the number of steps of the grid of rates searched.
     Returns:
-        `{group: threshold}`; decide positive where `score > threshold` (see `predict_with_thresholds`).
+        `{group: threshold}`; decide positive where `score > threshold` (see `predict_with_thresholds`): that selects
+        `round(selection_rate * size)` rows of each group (fewer where scores tie at its threshold).
     """
     s, g = np.asarray(scores, dtype=np.float64), np.asarray(sensitive_features)
     if s.ndim != 1 or len(s) != len(g): raise ValueError("scores and sensitive_features must be (n,) each")
+    groups = np.unique(g).tolist()
+    def at(rates, scores):
+        "The threshold that selects round(rate * n) of `scores` (the largest score left out; -inf to select all)."
+        ordered, k = np.sort(scores), np.rint(np.clip(np.atleast_1d(rates), 0, 1) * len(scores)).astype(int)
+        return np.where(k < len(scores), ordered[np.clip(len(scores) - k - 1, 0, len(scores) - 1)], -np.inf)
+    if selection_rate is None:
+        if y_true is None: raise ValueError("give selection_rate, or y_true to choose the rate of best accuracy")
+        y = _binary("y_true", y_true)
+        if len(y) != len(s): raise ValueError("y_true must have one entry per row")
+        rates, correct = np.linspace(0.0, 1.0, int(grid_size) + 1), 0
+        for group in groups:
+            sg, yg = s[g == group], y[g == group]
+            thresholds = at(rates, sg)
+            positives, negatives = np.sort(sg[yg == 1]), np.sort(sg[yg == 0])
+            correct = correct + len(positives) - np.searchsorted(positives, thresholds, side="right") \
+                      + np.searchsorted(negatives, thresholds, side="right")
+        selection_rate = float(rates[np.argmax(correct)])
     if not 0.0 <= selection_rate <= 1.0: raise ValueError(f"selection_rate must be in [0, 1], got {selection_rate}")
-    return {group: float(np.quantile(s[g == group], 1.0 - selection_rate, method="higher")) if selection_rate < 1
-            else -np.inf for group in np.unique(g).tolist()}
+    return {group: float(at(selection_rate, s[g == group])[0]) for group in groups}
 
 def predict_with_thresholds(scores, sensitive_features, thresholds: dict) -> np.ndarray:
     "Binary decisions `score > thresholds[group]` for each row; an unknown group is an error."

@@ -337,6 +337,10 @@ class RecalibrateBN(Callback):
                                               "pass inputs=function(batch) -> (args, kwargs)")
             inputs = lambda batch: spec.split(batch)[:2]
         dl = learn.dls.train
+        options = getattr(dl, "shard_options", None)
+        if jax.process_count() > 1 and options is not None and getattr(options, "shard_count", 1) > 1:
+            raise NotImplementedError("RecalibrateBN with a loader sharded by process would give each process its own "
+                                      "statistics: use a loader that yields whole batches in every process")
         if hasattr(dl, "set_epoch"): dl.set_epoch(learn.epoch)
         models = learn.models                      # synced: they hold the current weights (copies of the state's)
         rest = {}

@@ -12,7 +12,7 @@ import optax
 from ..core import make_rngs
 from ..data import DataLoaders
 from ..datasets import load_digits
-from ..learner import Learner
+from ..learner import Learner, RecalibrateBN
 from ..metrics import accuracy
 from ..models.lenet import LeNet5
 from ..models.residual_cnns import resnet18
@@ -50,4 +50,5 @@ def digits_resnet(config: dict) -> Learner:
     dls = DataLoaders.from_arrays(x_train, ds.y_train, x_valid, ds.y_valid, batch_size=config["batch_size"], seed=config["seed"])
     model = resnet18(len(ds.classes), in_channels=1, rngs=make_rngs(config["seed"]))
     return Learner(model, dls, cross_entropy, optimizer=partial(optax.adamw, weight_decay=1e-4), lr=config["lr"],
-                   metrics=[accuracy], seed=config["seed"], classes=ds.classes)
+                   metrics=[accuracy], seed=config["seed"], classes=ds.classes,
+                   cbs=[RecalibrateBN()])          # batch-norm statistics of each epoch's final weights: see below

@@ -1,4 +1,4 @@
-"""What a training run tells the outside world and how it can be changed: the recorder, progress, early stopping, checkpoints, clipping, accumulation, mixed precision, a moving average of the weights.
+"""What a training run tells the outside world and how it can be changed: the recorder, progress, early stopping, checkpoints, clipping, accumulation, mixed precision, a moving average of the weights, batch-norm statistics recomputed at the final weights.
 
 Docs: https://walk-with-dl.github.io/walk_with_dl/learner_callbacks.html.md"""
 
@@ -7,10 +7,12 @@ Docs: https://walk-with-dl.github.io/walk_with_dl/learner_callbacks.html.md"""
 # %% auto #0
 __all__ = ['Callback', 'overrides', 'NonFiniteLossError', 'Recorder', 'ProgressCallback', 'EarlyStopping', 'SaveBest',
            'SaveCheckpoint', 'CSVLogger', 'GradientClip', 'GradientAccumulation', 'MixedPrecision', 'TrackerCallback',
-           'WeightAverageState', 'with_weight_average', 'EMA']
+           'WeightAverageState', 'with_weight_average', 'EMA', 'update_bn', 'RecalibrateBN']
 
 # %% ../../nbs/04_learner_callbacks.ipynb #6d38bf25
 import csv, sys, time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 import numpy as np
@@ -256,5 +258,96 @@ class EMA(Callback):
         name = name or self.learn.model_names[0]
         model = nnx.clone(self.learn.models[name])
         state = self.learn.state
-        nnx.update(model, self.learn._param_state(name, self._average(state["params"][name], state["opt_state"][name])))
+        average = jax.tree.map(lambda a: a.copy(), self._average(state["params"][name], state["opt_state"][name]))   # the state is donated
+        nnx.update(model, self.learn._param_state(name, average))
         return model
+
+# %% ../../nbs/04_learner_callbacks.ipynb #5fec2769
+def _default_inputs(batch) -> tuple[tuple, dict]:
+    "The model's inputs in a batch, as `BatchSpec`'s default: a tuple's elements but the last, a dict's keys but `'y'`."
+    if isinstance(batch, dict): return (), {k: v for k, v in batch.items() if k != "y"}
+    if isinstance(batch, (tuple, list)): return (tuple(batch[:-1]) if len(batch) > 1 else tuple(batch)), {}
+    return (batch,), {}
+
+def _batch_norms(model) -> list:
+    return [m for _, m in nnx.iter_modules(model) if isinstance(m, nnx.BatchNorm)]
+
+@partial(jax.jit, static_argnums=0)
+def _bn_pass(graphdef, state, args, kwargs, sums, k):
+    "One batch in training mode (momentum 0: the running statistics become the batch's); their running average over batches."
+    model = nnx.merge(graphdef, state)
+    model(*args, **kwargs)
+    stats = [(bn.mean[...], bn.var[...]) for bn in _batch_norms(model)]
+    return nnx.state(model), jax.tree.map(lambda a, s: a + (s.astype(a.dtype) - a) / k, sums, stats)
+
+def update_bn(model: nnx.Module, batches, inputs: Callable | None = None) -> nnx.Module:
+    """Recompute the running statistics of every batch norm of `model` over `batches`, at its current weights
+    (`torch.optim.swa_utils.update_bn`): in training mode, each running mean and variance becomes the average over
+    the batches of the batch statistics (PyTorch's `momentum=None`). Parameters are unchanged; the model's mode
+    (training or evaluation) and momenta are restored. A model without batch norm is returned as it is.
+
+    Args:
+        model: an `nnx.Module`; it is updated in place and returned.
+        batches: an iterable of batches (a `DataLoader`, a list of arrays or of tuples/dicts of arrays).
+        inputs: `inputs(batch) -> (args, kwargs)` for `model(*args, **kwargs)`; by default a tuple's elements but
+            the last (the target), a dict's keys but `"y"`, or the batch itself."""
+    norms = _batch_norms(model)
+    if not norms: return model
+    inputs = inputs or _default_inputs
+    modes = [(m, {a: getattr(m, a) for a in ("deterministic", "use_running_average") if hasattr(m, a)}) for _, m in nnx.iter_modules(model)]
+    momenta = [bn.momentum for bn in norms]
+    try:
+        for bn in norms: bn.momentum = 0.0
+        model.train()
+        graphdef, state = nnx.split(model)
+        sums = [(jnp.zeros_like(bn.mean[...]), jnp.zeros_like(bn.var[...])) for bn in norms]
+        n = 0
+        for batch in batches:
+            args, kwargs = inputs(batch)
+            n += 1
+            state, sums = _bn_pass(graphdef, state, tuple(args), dict(kwargs), sums, jnp.float32(n))
+        if n == 0: raise ValueError("update_bn: `batches` holds no batch")
+        nnx.update(model, state)            # random streams (dropout) advanced; statistics set below
+        for bn, (mean, var) in zip(norms, sums): bn.mean[...], bn.var[...] = mean, var
+    finally:
+        for bn, m in zip(norms, momenta): bn.momentum = m
+        for module, attrs in modes:
+            for a, v in attrs.items(): setattr(module, a, v)
+    return model
+
+class RecalibrateBN(Callback):
+    """Recompute the batch-norm running statistics of the learner's model(s) over the training data at the end of
+    each epoch's training (or of the fit's last epoch only, `every_epoch=False`), before validation: `update_bn`.
+
+    Args:
+        every_epoch: after every epoch's training (validation, checkpoints and the best model then use statistics
+            of their own weights), or only after the last epoch of a fit.
+        inputs: `inputs(batch) -> (args, kwargs)`; by default the learner's task's `BatchSpec` (the plain form)."""
+    order = 5          # before the callbacks that save or report (checkpoints, trackers)
+    def __init__(self, every_epoch: bool = True, inputs: Callable | None = None):
+        self.every_epoch, self.inputs = every_epoch, inputs
+
+    def after_train(self):
+        learn = self.learn
+        if not self.every_epoch and learn.epoch + 1 < learn.n_epochs: return
+        inputs = self.inputs
+        if inputs is None:
+            spec = getattr(learn.task, "spec", None)
+            if spec is None: raise ValueError(f"RecalibrateBN: the learner's task ({type(learn.task).__name__}) has no BatchSpec; "
+                                              "pass inputs=function(batch) -> (args, kwargs)")
+            inputs = lambda batch: spec.split(batch)[:2]
+        dl = learn.dls.train
+        options = getattr(dl, "shard_options", None)
+        if jax.process_count() > 1 and options is not None and getattr(options, "shard_count", 1) > 1:
+            raise NotImplementedError("RecalibrateBN with a loader sharded by process would give each process its own "
+                                      "statistics: use a loader that yields whole batches in every process")
+        if hasattr(dl, "set_epoch"): dl.set_epoch(learn.epoch)
+        models = learn.models                      # synced: they hold the current weights (copies of the state's)
+        rest = {}
+        for name in learn.model_names:
+            if name in learn._trainable: update_bn(models[name], dl, inputs)
+            rest[name] = jax.tree.map(lambda new, old: (new.astype(old.dtype) if jnp.issubdtype(old.dtype, jnp.floating) else new).copy(),
+                                      nnx.to_pure_dict(nnx.state(models[name], nnx.Not(nnx.Param))), learn.state["rest"][name])
+        learn.state = {**learn.state, "rest": learn._place(dict(rest=rest))["rest"]}
+        learn._synced = learn.state                # the models hold these values (in their own arrays)
+

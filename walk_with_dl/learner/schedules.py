@@ -22,32 +22,41 @@ def constant_schedule(value: float) -> Callable:
     "The schedule that is `value` at every step."
     return lambda step: np.full(np.shape(step), value, np.float64)
 
-def one_cycle_schedule(lr_max: float, total_steps: int, pct_start: float = 0.25, div: float = 25.0,
-                       final_div: float = 1e5) -> Callable:
-    """fastai's one-cycle policy over `total_steps`: cosine warm-up from `lr_max/div` to `lr_max` during the
-    first `pct_start` of the steps, then cosine annealing to `lr_max/(div*final_div)`."""
-    warm = max(pct_start * total_steps, 1.0)
+def _check_cycle(total_steps, pct_start):
+    if not isinstance(total_steps, (int, np.integer)) or total_steps < 1:
+        raise ValueError(f"total_steps must be a positive integer, got {total_steps!r}")
+    if not 0.0 <= pct_start <= 1.0: raise ValueError(f"pct_start must be in [0, 1], got {pct_start}")
+
+def _combined_cos(pct: float, start, middle, end, total_steps: int) -> Callable:
+    """fastai's `combined_cos(pct, start, middle, end)` as a function of the step: step `t` at position `t/total_steps`,
+    cosine from `start` to `middle` over positions `[0, pct)`, then from `middle` to `end` over `[pct, 1]`."""
     def schedule(step):
-        t = np.asarray(step, np.float64)
-        return np.where(t < warm, _cosine(lr_max / div, lr_max, t / warm),
-                        _cosine(lr_max, lr_max / (div * final_div), (t - warm) / max(total_steps - 1.0 - warm, 1.0)))
+        pos = np.asarray(step, np.float64) / total_steps
+        first = _cosine(start, middle, pos / max(pct, 1e-12))
+        second = _cosine(middle, end, (pos - pct) / max(1.0 - pct, 1e-12))
+        return np.where(pos < pct, first, second)
     return schedule
+
+def one_cycle_schedule(lr_max: float, total_steps: int, pct_start: float = 0.25, div: float = 25.0,
+                       div_final: float = 1e5) -> Callable:
+    """fastai's one-cycle policy over `total_steps` (its `combined_cos(pct_start, lr_max/div, lr_max, lr_max/div_final)`):
+    cosine warm-up from `lr_max/div` to `lr_max` during the first `pct_start` of the steps, then cosine annealing
+    towards `lr_max/div_final`. Step `t` sits at position `t/total_steps`, as in fastai."""
+    _check_cycle(total_steps, pct_start)
+    return _combined_cos(pct_start, lr_max / div, lr_max, lr_max / div_final, total_steps)
 
 def one_cycle_momentum(total_steps: int, moms: tuple = (0.95, 0.85, 0.95), pct_start: float = 0.25) -> Callable:
     "The momentum fastai cycles against the one-cycle learning rate: `moms[0]` → `moms[1]` (warm-up) → `moms[2]`."
-    warm = max(pct_start * total_steps, 1.0)
-    def schedule(step):
-        t = np.asarray(step, np.float64)
-        return np.where(t < warm, _cosine(moms[0], moms[1], t / warm),
-                        _cosine(moms[1], moms[2], (t - warm) / max(total_steps - 1.0 - warm, 1.0)))
-    return schedule
+    _check_cycle(total_steps, pct_start)
+    return _combined_cos(pct_start, *moms, total_steps)
 
-def flat_cos_schedule(lr: float, total_steps: int, pct_start: float = 0.75) -> Callable:
-    "fastai's `fit_flat_cos`: `lr` for the first `pct_start` of the steps, then cosine annealing to 0."
-    flat = pct_start * total_steps
+def flat_cos_schedule(lr: float, total_steps: int, pct_start: float = 0.75, div_final: float = 1e5) -> Callable:
+    """fastai's `fit_flat_cos`: `lr` for the first `pct_start` of the steps, then cosine annealing towards
+    `lr/div_final` (step `t` at position `t/total_steps`, as fastai)."""
+    _check_cycle(total_steps, pct_start)
     def schedule(step):
-        t = np.asarray(step, np.float64)
-        return np.where(t < flat, lr, _cosine(lr, 0.0, (t - flat) / max(total_steps - flat, 1.0)))
+        pos = np.asarray(step, np.float64) / total_steps
+        return np.where(pos < pct_start, lr, _cosine(lr, lr / div_final, (pos - pct_start) / max(1.0 - pct_start, 1e-12)))
     return schedule
 
 def exponential_schedule(lr_start: float, lr_end: float, total_steps: int) -> Callable:

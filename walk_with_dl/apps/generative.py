@@ -90,7 +90,7 @@ def _judge_diffusion(learn, n: int = 500, steps: int = 20, guidance: float = 2.0
     return numbers, np.concatenate([unconditional[:40], guided[np.argsort(asked[:40], kind="stable")]])
 
 @register_recipe("digits-ddpm", "conditional DDPM (small U-Net with attention, T=1000) on the bundled digits; DDIM-20 samples "
-                 "judged per epoch, guided class accuracy", epochs=20, lr=3e-3, batch_size=128, seed=0, chapter="56_diffusion",
+                 "judged per epoch, guided class accuracy", epochs=60, lr=3e-3, batch_size=128, seed=0, chapter="56_diffusion",
                  monitor="kid", mode="min")
 def digits_ddpm(config: dict) -> Learner:
     "The `digits-ddpm` learner for `config` (`epochs`, `lr`, `batch_size`, `seed`)."

@@ -172,7 +172,7 @@ def ddim_sample(model: nnx.Module, schedule: DiffusionSchedule, n: int, steps: i
     deterministic; `eta=1` with every step is ancestral sampling. Arguments and returns as `ddpm_sample`."""
     if not (isinstance(steps, (int, np.integer)) and 1 <= steps <= schedule.steps):
         raise ValueError(f"steps must be an integer in 1..{schedule.steps}, got {steps!r}")
-    ts = np.unique(np.round(np.linspace(1, schedule.steps, steps)).astype(int))[::-1]
+    ts = np.unique(np.round(np.linspace(schedule.steps, 1, steps)).astype(int))[::-1]   # from T down (one step: T)
     return _sample(model, schedule, n, seed, labels, guidance, shape, return_trajectory, ts, eta=float(eta))
 
 # %% ../../nbs/56_diffusion.ipynb #a1313d9e

@@ -14,10 +14,11 @@ from flax import nnx
 from .metrics import confusion_matrix as _confusion_matrix, plot_confusion_matrix as _plot_confusion_matrix
 
 # %% auto #0
-__all__ = ['RULES', 'RULE_RELUS', 'SMOOTHGRAD_KINDS', 'IG_METHODS', 'with_relu_rule', 'count_relus', 'layer_names',
-           'layer_output', 'gradient', 'saliency', 'input_x_gradient', 'guided_backprop', 'deconvnet', 'smoothgrad',
-           'integration_nodes', 'integrated_gradients', 'completeness_gap', 'grad_cam', 'occlusion',
-           'activation_maximisation', 'top_activations', 'project_to_input', 'ClassificationInterpretation']
+__all__ = ['RULES', 'RULE_RELUS', 'SMOOTHGRAD_KINDS', 'IG_METHODS', 'ATTRIBUTION_METHODS', 'with_relu_rule', 'count_relus',
+           'layer_names', 'layer_output', 'gradient', 'saliency', 'input_x_gradient', 'guided_backprop', 'deconvnet',
+           'smoothgrad', 'integration_nodes', 'integrated_gradients', 'completeness_gap', 'grad_cam', 'occlusion',
+           'activation_maximisation', 'top_activations', 'project_to_input', 'ClassificationInterpretation',
+           'attribution_maps', 'plot_attribution_maps', 'explain_picture']
 
 # %% ../nbs/28_interpretation.ipynb #e378ad26
 RULES = ("plain", "deconvnet", "guided")
@@ -655,3 +656,87 @@ class ClassificationInterpretation:
         fig.suptitle("predicted/actual/loss/probability of actual", fontsize=8)
         fig.tight_layout()
         return fig
+
+# %% ../nbs/28_interpretation.ipynb #b98c40d4
+ATTRIBUTION_METHODS = ("saliency", "input_x_gradient", "guided_backprop", "deconvnet", "smoothgrad",
+                       "integrated_gradients", "grad_cam", "grad_cam_plus_plus", "occlusion")
+
+def attribution_maps(model: nnx.Module, x, target=None, *, layer: str | None = None, methods: Sequence[str] | None = None,
+                     key=None, steps: int = 32, samples: int = 16, window: int | None = None, stride: int | None = None,
+                     batch_size: int | None = None) -> dict[str, jax.Array]:
+    """Every method's heat map of images `x` for one class each, ready to draw side by side.
+
+    Args:
+        model, x, target: as `gradient` (`x` images `(batch, height, width, channels)`; target None: the predicted class).
+        layer: the layer Grad-CAM and Grad-CAM++ look at (see `layer_names`); without it they are left out.
+        methods: names from `ATTRIBUTION_METHODS` (default: all, Grad-CAM only with `layer`).
+        key: `jax.random` key for SmoothGrad's noise (default `key(0)`). steps: integrated gradients' path points.
+        samples: SmoothGrad's noisy copies. window, stride: occlusion's (default: an eighth of the shorter side, half of that).
+        batch_size: path points, noisy copies or window positions evaluated at once (None: all of them).
+    Returns: name -> `(batch, height, width)`: gradient methods as $|\\cdot|$ summed over channels, Grad-CAM resized to
+        the image, occlusion's drop in score.
+    """
+    x = _check_inputs(x)
+    if x.ndim != 4: raise ValueError(f"attribution_maps takes images (batch, height, width, channels), got shape {x.shape}")
+    if methods is None: methods = [m for m in ATTRIBUTION_METHODS if layer is not None or not m.startswith("grad_cam")]
+    unknown = [m for m in methods if m not in ATTRIBUTION_METHODS]
+    if unknown: raise ValueError(f"unknown methods {unknown}; choose from {ATTRIBUTION_METHODS}")
+    if layer is None and any(m.startswith("grad_cam") for m in methods): raise ValueError("Grad-CAM needs a layer (see layer_names)")
+    if target is None: target = jnp.argmax(_predict(*_eval_split(model), x), axis=-1)
+    target = _targets(target, x.shape[0])
+    h, w = x.shape[1:3]
+    window = window or max(1, min(h, w) // 8)
+    stride = stride or max(1, window // 2)
+    channels = lambda a: jnp.abs(a).sum(-1)
+    make = {
+        "saliency": lambda: channels(gradient(model, x, target)),
+        "input_x_gradient": lambda: channels(input_x_gradient(model, x, target)),
+        "guided_backprop": lambda: channels(guided_backprop(model, x, target)),
+        "deconvnet": lambda: channels(deconvnet(model, x, target)),
+        "smoothgrad": lambda: channels(smoothgrad(model, x, target, key=jax.random.key(0) if key is None else key,
+                                                  samples=samples, method="gradient", batch_size=batch_size)),
+        "integrated_gradients": lambda: channels(integrated_gradients(model, x, target, steps=steps, batch_size=batch_size)),
+        "grad_cam": lambda: grad_cam(model, x, target, layer=layer, size=(h, w)),
+        "grad_cam_plus_plus": lambda: grad_cam(model, x, target, layer=layer, plus_plus=True, size=(h, w)),
+        "occlusion": lambda: occlusion(model, x, target, window=window, stride=stride, batch_size=batch_size)[..., 0],
+    }
+    return {m: make[m]() for m in methods}
+
+def plot_attribution_maps(x, maps: dict, *, titles: Sequence[str] | None = None, dpi: int = 80, cmap: str = "magma"):
+    "Draw images `x` (one row each, rescaled to [0, 1] for display) and their `maps` (from `attribution_maps`) beside them; returns the figure."
+    import matplotlib.pyplot as plt
+    x = np.asarray(x)
+    n, names = x.shape[0], list(maps)
+    fig, axes = plt.subplots(n, len(names) + 1, figsize=(1.3 * (len(names) + 1), 1.4 * n + 0.3), dpi=dpi, squeeze=False)
+    for r in range(n):
+        img = x[r]
+        img = (img - img.min()) / max(float(img.max() - img.min()), 1e-12)
+        axes[r, 0].imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray" if img.shape[-1] == 1 else None)
+        if titles is not None: axes[r, 0].set_title(str(titles[r]), fontsize=7)
+        for c, name in enumerate(names, 1):
+            axes[r, c].imshow(np.asarray(maps[name][r]), cmap=cmap)
+            if r == 0: axes[r, c].set_title(name.replace("_", " "), fontsize=7)
+    for ax in axes.flat: ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+def explain_picture(model: nnx.Module, picture, preprocess: Callable, *, target=None, layer: str | None = None, **kwargs):
+    """Preprocess one picture `(height, width, 3)` (uint8 or floats in [0, 1]) and draw every method's map of its class.
+
+    Args:
+        model: a classifier, e.g. `from_torchvision('resnet18', load_state_dict(path))` with ImageNet weights.
+        picture: the image, channels last, e.g. `skimage.data.chelsea()`.
+        preprocess: what the weights were trained with, e.g. `weights_transforms('resnet18')` (resize, crop, mean/std).
+        target: the class explained (None: the predicted one). layer, kwargs: as `attribution_maps`.
+    Returns: (maps, figure); the figure's title names the class and its probability.
+    """
+    picture = np.asarray(picture)
+    if picture.ndim != 3: raise ValueError(f"explain_picture takes one picture (height, width, channels), got shape {picture.shape}")
+    x = jnp.asarray(preprocess(picture))
+    x = x[None] if x.ndim == 3 else x
+    probs = jax.nn.softmax(_predict(*_eval_split(model), _check_inputs(x)), axis=-1)[0]
+    target = int(jnp.argmax(probs)) if target is None else int(target)
+    maps = attribution_maps(model, x, target, layer=layer, **kwargs)
+    fig = plot_attribution_maps(x, maps, titles=[f"class {target}: p = {float(probs[target]):.2f}"])
+    return maps, fig
+

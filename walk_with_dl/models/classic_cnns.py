@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import NamedTuple
 import jax, jax.numpy as jnp
 from flax import nnx
-from ..core import make_rngs
+from ..core import make_rngs, configurable
 from ..nn.activations import relu
 from ..nn.conv import AdaptiveAvgPool, AvgPool, BatchNorm, Conv, Dense, Dropout, MaxPool, Sequential
 from ..nn.init import naive_normal, variance_scaling
@@ -38,6 +38,7 @@ def _flatten_chw(x: jax.Array) -> jax.Array:
 def _rngs(rngs): return make_rngs(0) if rngs is None else rngs
 
 # %% ../../nbs/25_classic_cnns.ipynb #b69e57dd
+@configurable
 class AlexNet(nnx.Module):
     """AlexNet as torchvision builds it (the single-GPU variant: 61,100,840 parameters at 1000 classes).
 
@@ -97,6 +98,7 @@ def vgg_features(config: list[int | str], batch_norm: bool = False, *, in_channe
         channels = v
     return Sequential(layers)
 
+@configurable
 class VGG(nnx.Module):
     """VGG as torchvision builds it: `features` (3×3 stacks and 2×2 pools), `avgpool` (adaptive, to 7×7), `classifier`.
 
@@ -183,6 +185,7 @@ def _transform_input(x: jax.Array) -> jax.Array:
     return x * (std / 0.5) + (mean - 0.5) / 0.5
 
 # %% ../../nbs/25_classic_cnns.ipynb #5a8504ff
+@configurable
 class GoogLeNet(nnx.Module):
     """GoogLeNet (Inception v1) as torchvision builds it, module for module.
 
@@ -359,6 +362,7 @@ class InceptionOutputs(NamedTuple):
     aux_logits: jax.Array
 
 # %% ../../nbs/25_classic_cnns.ipynb #e93544f9
+@configurable
 class Inception3(nnx.Module):
     """Inception v3 as torchvision builds it (`Inception3`), module for module: 27,161,264 parameters with aux logits.
 

@@ -13,6 +13,7 @@ import jax, jax.numpy as jnp
 from flax import nnx
 from ..nn.conv import AvgPool, BatchNorm, Conv, Dense, Dropout, GlobalAvgPool, Lambda, MaxPool, Sequential
 from ..nn.activations import relu
+from ..core import configurable
 from .weights import load_pretrained, register_model
 
 # %% auto #0
@@ -105,6 +106,7 @@ class Bottleneck(nnx.Module):
         return relu(self.bn3(self.conv3(y)) + identity)
 
 # %% ../../nbs/26_residual_cnns.ipynb #0aec68f5
+@configurable
 class ResNet(nnx.Module):
     """torchvision's ResNet (v1.5), channels last: a 7×7 stem, four stages of residual blocks, global pooling, `fc`.
 
@@ -224,6 +226,7 @@ def _transition(in_features, out_features, *, rngs):
     return _Named(dict(norm=_bn(in_features, rngs=rngs), relu=Lambda(relu),
                        conv=_conv(out_features, 1, in_features, rngs=rngs, kernel_init=_KAIMING_FAN_IN), pool=AvgPool(2, 2)))
 
+@configurable
 class DenseNet(nnx.Module):
     """torchvision's DenseNet-BC, channels last: a 7×7 stem, dense blocks joined by transitions, `norm5`, ReLU, global pooling, `classifier`.
 
@@ -328,6 +331,7 @@ class InvertedResidual(nnx.Module):
 
 _MOBILENET_V2_SETTING = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
 
+@configurable
 class MobileNetV2(nnx.Module):
     """torchvision's MobileNetV2, channels last: a strided 3×3 stem, inverted residuals, a 1×1 to `last_channel`, pooling, `classifier`.
 
@@ -430,6 +434,7 @@ class ViTEncoder(nnx.Module):
     def __call__(self, x: jax.Array) -> jax.Array:
         return self.ln(self.layers(self.dropout(x + self.pos_embedding[...])))
 
+@configurable
 class TorchvisionViT(nnx.Module):
     """torchvision's `VisionTransformer`, channels last: patches embedded by `conv_proj`, a class token, `encoder`, `heads.head`.
 

@@ -152,6 +152,9 @@ def _encode(v):
     if isinstance(v, dict) and all(isinstance(k, str) for k in v): return {k: _encode(x) for k, x in v.items()}
     if isinstance(v, (np.dtype, type)) and (isinstance(v, np.dtype) or issubclass(v, np.generic)) or v in (jnp.bfloat16, jnp.float16):
         return {"__dtype__": np.dtype(v).name}
+    if isinstance(v, nnx.Module):                      # a module argument (a layer of Sequential): its own record
+        try: return {"__module__": model_config(v)}
+        except ValueError as e: raise TypeError(str(e)) from None
     if callable(v) and getattr(v, "__module__", None) and getattr(v, "__qualname__", "").isidentifier():
         module = importlib.import_module(v.__module__)
         if getattr(module, v.__qualname__, None) is v: return {"__callable__": f"{v.__module__}:{v.__qualname__}"}
@@ -162,6 +165,7 @@ def _decode(v):
     if isinstance(v, dict):
         if "__tuple__" in v: return tuple(_decode(x) for x in v["__tuple__"])
         if "__dtype__" in v: return jnp.dtype(v["__dtype__"])
+        if "__module__" in v: return _construct(v["__module__"])
         if "__callable__" in v:
             module, name = v["__callable__"].split(":")
             return getattr(importlib.import_module(module), name)
@@ -200,11 +204,15 @@ def model_config(model: nnx.Module) -> dict:
 def build_model(config: dict, abstract: bool = True) -> nnx.Module:
     """A model from `model_config`'s record. `abstract=True` builds it by tracing only (`nnx.eval_shape`):
     its weights are placeholders to be replaced by saved ones (`nnx.update`); otherwise freshly initialised (seed 0)."""
+    make = lambda: _construct(config)                  # module arguments are built inside the trace too
+    return nnx.eval_shape(make) if abstract else make()
+
+def _construct(config: dict) -> nnx.Module:
+    "The module of a `model_config` record, freshly initialised (seed 0)."
     module, name = config["cls"].split(":")
     cls = getattr(importlib.import_module(module), name)
     kwargs = _decode(config["kwargs"])
-    make = lambda: cls(**kwargs, **({"rngs": make_rngs(0)} if "rngs" in inspect.signature(cls.__init__).parameters else {}))
-    return nnx.eval_shape(make) if abstract else make()
+    return cls(**kwargs, **({"rngs": make_rngs(0)} if "rngs" in inspect.signature(cls.__init__).parameters else {}))
 
 # %% ../nbs/00_core.ipynb #49e542fe
 def jax_started() -> bool:

@@ -12,6 +12,7 @@ import numpy as np
 import jax, jax.numpy as jnp
 from jax import lax
 from flax import nnx
+from ..core import configurable
 from ..nn.conv import _SpecMeta
 
 # %% auto #0
@@ -119,6 +120,7 @@ class _RandomImageLayer(nnx.Module, metaclass=_SpecMeta):
                 raise ValueError(f"{type(self).__name__} needs an nnx.Rngs with an {rng_collection!r} (or 'dropout') stream, "
                                  f"e.g. make_rngs(seed, {rng_collection}=2)") from None
 
+@configurable
 class RandomCrop(_RandomImageLayer):
     "Training-only `random_crop`: random whole-pixel shifts in [-padding, padding]; identity when `deterministic`."
     def __init__(self, padding: int = 2, *, rng_collection: str = "augment", deterministic: bool = False, rngs: nnx.Rngs):
@@ -127,6 +129,7 @@ class RandomCrop(_RandomImageLayer):
     def __call__(self, x: jax.Array) -> jax.Array:
         return x if self.deterministic else random_crop(self.rngs(), x, self.padding)
 
+@configurable
 class RandomAffine(_RandomImageLayer):
     "Training-only `random_affine`: random rotation (degrees), shift (fraction of the size) and zoom; identity when `deterministic`."
     def __init__(self, max_rotation: float = 10.0, max_translation: float = 0.1, scale_range: tuple[float, float] = (0.9, 1.1),

@@ -13,7 +13,7 @@ import numpy as np
 import jax, jax.numpy as jnp
 from jax import lax
 from flax import nnx
-from ..core import Summary, summary
+from ..core import Summary, configurable, summary
 from .init import Initializer, get_initializer, variance_scaling
 from ..ops.conv_kernels import avg_pool, conv, conv_transpose, global_avg_pool, global_max_pool, max_pool, resolve_padding
 
@@ -360,6 +360,7 @@ def _output_shape(layer: nnx.Module, x: jax.ShapeDtypeStruct) -> jax.ShapeDtypeS
     graphdef, state = nnx.split(layer)
     return jax.eval_shape(lambda s, x: nnx.merge(graphdef, s)(x), state, x)
 
+@configurable
 class Sequential(nnx.Module):
     """Layers applied in order, Keras style: specs (`Conv(32, 3)`, `Dense(10)`) are built from the shape of their input.
 

@@ -550,11 +550,7 @@ def _pad_to_tiles(x, window, pads, out, fill):
 
 def _window_offset_slices(tiled, window, out):
     "For each offset inside the window (row-major), the strided slice `(batch, *out, channels)` it picks."
-    slices = []
-    for offset in itertools.product(*[range(k) for k in window]):
-        limit = [tiled.shape[0], *[o + (n - 1) * k + 1 for o, n, k in zip(offset, out, window)], tiled.shape[-1]]
-        slices.append(lax.slice(tiled, [0, *offset, 0], limit, (1, *window, 1)))
-    return slices
+    return _strided_offset_slices(tiled, window, window, out)          # windows that tile: the stride is the window
 
 def _spread_over_windows(per_window, window, out, batch, channels, select=None):
     """Broadcast `(batch, *out, channels)` over the windows: `(batch, *(out * window), channels)`.

@@ -414,7 +414,8 @@ def _patches_conv(x, kernel, stride, pads, dilation):
         limit = [x.shape[0], *[b + (o - 1) * s + 1 for b, o, s in zip(start[1:-1], out, stride)], channels]
         columns.append(lax.slice(padded, start, limit, (1, *stride, 1)))
     patches = jnp.concatenate(columns, -1).reshape(-1, len(taps) * channels)
-    weights = jnp.concatenate([kernel[tap] for tap in taps], 0)                # (taps * channels, features)
+    if len(taps) == math.prod(window): weights = kernel.reshape(-1, features)  # every tap: a free reshape, no copy
+    else: weights = jnp.concatenate([kernel[tap] for tap in taps], 0)         # (taps * channels, features)
     return (patches @ weights).reshape(x.shape[0], *out, features)
 
 def _conv_forward(x, kernel, stride, pads, dilation, groups):

@@ -31,10 +31,8 @@ def worker(name: str, args) -> dict:
     x = rng.standard_normal((args.batch, args.size, args.size, 3)).astype(np.float32)
     y = rng.integers(0, 1000, args.batch).astype(np.int32)
     if name == "ours":
-        if args.conv_library:
-            from walk_with_dl.ops.conv_kernels import set_cpu_convolution_library
-            set_cpu_convolution_library(args.conv_library)          # before JAX starts
         import jax, jax.numpy as jnp, optax
+        from walk_with_dl.ops.conv_kernels import cpu_jit
         from flax import nnx
         from walk_with_dl.models.residual_cnns import resnet18
         model = resnet18(rngs=nnx.Rngs(0))
@@ -56,7 +54,9 @@ def worker(name: str, args) -> dict:
             updates, opt = tx.update(grads, opt, params)
             return (optax.apply_updates(params, updates), rest, opt), loss
 
-        compiled = jax.jit(step, donate_argnums=0)
+        # the package's compiled step: XLA options choosing the convolution library for this function (oneDNN with
+        # several cores, YNNPACK with one, unless --conv-library says), `ops.conv`'s 'auto' choosing per layer for it
+        compiled = cpu_jit(step, library=args.conv_library, donate_argnums=0)
         xd, yd = jnp.asarray(x), jnp.asarray(y)
         holder = [state]
         def run():
@@ -85,7 +85,7 @@ def worker(name: str, args) -> dict:
         run()
         wall.append(time.perf_counter() - t); cpu.append(time.process_time() - c)
     assert np.isfinite(first), f"{name}: the loss is not finite"
-    return dict(wall_ms=statistics.median(wall) * 1e3, min_ms=min(wall) * 1e3, cpu_ms=statistics.median(cpu) * 1e3,
+    return dict(library=getattr(compiled, 'library', None) if name == 'ours' else None, wall_ms=statistics.median(wall) * 1e3, min_ms=min(wall) * 1e3, cpu_ms=statistics.median(cpu) * 1e3,
                 first_call_s=warm, load=os.getloadavg()[0])
 
 
@@ -135,7 +135,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=2, help="processes per contender, taking turns")
     parser.add_argument("--contenders", nargs="+", default=["ours", "torch", "torch-cl"])
     parser.add_argument("--conv-library", choices=["ynnpack", "onednn", "eigen"], default=None,
-                        help="the library XLA:CPU runs our convolutions with (default: the package's default)")
+                        help="the library XLA:CPU runs our convolutions with (default: the package's, "
+                             "`default_cpu_convolution_library`: oneDNN on several cores, YNNPACK on one)")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--parts", action="store_true", help="time each convolution part by part instead (no goal)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -163,7 +164,8 @@ def main():
             if line is None: sys.exit(f"{name} failed:\n{out.stdout}\n{out.stderr}")
             runs[name].append(json.loads(line[7:]))
             r = runs[name][-1]
-            print(f"  {name:9s} repeat {repeat}: {r['wall_ms']:8.1f} ms/step (min {r['min_ms']:.1f}, CPU {r['cpu_ms']:.1f} ms, "
+            lib = f" [{r['library']}]" if r.get("library") else ""
+            print(f"  {name:9s} repeat {repeat}{lib}: {r['wall_ms']:8.1f} ms/step (min {r['min_ms']:.1f}, CPU {r['cpu_ms']:.1f} ms, "
                   f"first call {r['first_call_s']:.1f} s, load {r['load']:.1f})", flush=True)
     summary = {name: dict(wall_ms=statistics.median(r["wall_ms"] for r in rs), min_ms=min(r["min_ms"] for r in rs),
                           cpu_ms=statistics.median(r["cpu_ms"] for r in rs)) for name, rs in runs.items()}

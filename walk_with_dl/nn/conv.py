@@ -15,7 +15,7 @@ from jax import lax
 from flax import nnx
 from ..core import Summary, configurable, summary
 from .init import Initializer, get_initializer, variance_scaling
-from ..ops.conv_kernels import avg_pool, conv, conv_transpose, global_avg_pool, global_max_pool, max_pool, resolve_padding
+from ..ops.conv_kernels import _vary_alike, avg_pool, conv, conv_transpose, global_avg_pool, global_max_pool, max_pool, resolve_padding
 
 # %% auto #0
 __all__ = ['LayerSpec', 'Conv', 'ConvTranspose', 'MaxPool', 'AvgPool', 'GlobalAvgPool', 'GlobalMaxPool', 'AdaptiveAvgPool',
@@ -298,6 +298,33 @@ class Dense(nnx.Linear, metaclass=_SpecMeta):
         super().__init__(in_features, out_features, rngs=rngs, **kwargs)
 
 # %% ../../nbs/21_conv_layers.ipynb #316e8690
+@jax.custom_vjp
+def _normalise_train(x, scale, bias, epsilon):
+    "`(x - mean) / sqrt(var + epsilon) * scale + bias` over all axes but the last, with the batch statistics (training)."
+    return _normalise_train_forward(x, scale, bias, epsilon)[0]
+
+def _normalise_train_forward(x, scale, bias, epsilon):
+    axes = tuple(range(x.ndim - 1))
+    mean = x.mean(axes)
+    centred = x - mean
+    inv_std = lax.rsqrt(jnp.square(centred).mean(axes) + epsilon)
+    return centred * (inv_std * scale) + bias, (x, mean, inv_std, scale, epsilon)
+
+def _normalise_train_backward(residuals, dy):
+    """The gradient in two passes over the activations: one that sums `dy` and `dy * x_hat` per channel, one that writes
+    `dx = scale / std * (dy - mean(dy) - x_hat * mean(dy * x_hat))` (autodiff of the formula makes several more
+    passes: measured 2.6x slower on 32x32x32x64, one thread)."""
+    x, mean, inv_std, scale, epsilon = residuals
+    axes = tuple(range(x.ndim - 1))
+    count = x.size // x.shape[-1]
+    centred = x - mean
+    dy_sum, dy_centred = dy.sum(axes), (dy * centred).sum(axes)
+    k = scale * inv_std
+    dx = k * dy - (k / count) * (dy_sum + centred * (inv_std * inv_std * dy_centred))
+    return dx, dy_centred * inv_std, dy_sum, jnp.zeros_like(epsilon)
+
+_normalise_train.defvjp(_normalise_train_forward, _normalise_train_backward)
+
 class BatchNorm(nnx.BatchNorm, metaclass=_SpecMeta):
     r"""Batch normalisation over all axes but the channels (last): `nnx.BatchNorm` with momentum 0.9 by default.
 
@@ -325,14 +352,17 @@ class BatchNorm(nnx.BatchNorm, metaclass=_SpecMeta):
             raise ValueError(f"BatchNorm: training needs more than one value per channel, got inputs of shape {tuple(x.shape)}")
         axes = tuple(range(x.ndim - 1))
         xf = x.astype(jnp.promote_types(x.dtype, jnp.float32))
-        mean = xf.mean(axes)
-        var = jnp.square(xf - mean).mean(axes)                        # normalise with the biased variance, as PyTorch
+        stats = lax.stop_gradient(xf)                                  # the same reductions as inside: XLA computes them once
+        mean = stats.mean(axes)
+        var = jnp.square(stats - mean).mean(axes)                     # normalise with the biased variance, as PyTorch
         m = self.momentum
-        self.mean[...] = m * self.mean[...] + (1 - m) * lax.stop_gradient(mean)
-        self.var[...] = m * self.var[...] + (1 - m) * lax.stop_gradient(var) * (count / (count - 1))
-        y = (xf - mean) * lax.rsqrt(var + self.epsilon)
-        if self.scale is not None: y = y * self.scale[...]
-        if self.bias is not None: y = y + self.bias[...]
+        self.mean[...] = m * self.mean[...] + (1 - m) * mean
+        self.var[...] = m * self.var[...] + (1 - m) * var * (count / (count - 1))
+        ones = jnp.ones(x.shape[-1], xf.dtype)
+        scale = ones if self.scale is None else self.scale[...].astype(xf.dtype)
+        bias = jnp.zeros_like(ones) if self.bias is None else self.bias[...].astype(xf.dtype)
+        # its own two-pass gradient; under `jax.shard_map` every operand varies as x does (see `conv`)
+        y = _normalise_train(*_vary_alike(xf, scale, bias, jnp.asarray(self.epsilon, xf.dtype)))
         return y.astype(self.dtype or x.dtype)
 
 # %% ../../nbs/21_conv_layers.ipynb #25593d3f

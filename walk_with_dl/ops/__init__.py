@@ -15,6 +15,7 @@ from walk_with_dl.ops.attention_kernels import (
 from .conv_kernels import (
     CONV_IMPLEMENTATIONS, CPU_CONVOLUTION_LIBRARIES, resolve_padding, conv_output_size,
     set_default_implementation, get_default_implementation, use_implementation,
-    get_cpu_convolution_library, set_cpu_convolution_library, conv, conv_weight_gradient,
-    blocked_conv_forward, blocked_conv_input_gradient, conv_transpose_output_size,
-    conv_transpose, max_pool, avg_pool, global_avg_pool, global_max_pool)
+    get_cpu_convolution_library, set_cpu_convolution_library, default_cpu_convolution_library,
+    cpu_compiler_options, cpu_jit, conv, conv_weight_gradient, blocked_conv_forward,
+    blocked_conv_input_gradient, conv_transpose_output_size, conv_transpose, max_pool, avg_pool,
+    global_avg_pool, global_max_pool)

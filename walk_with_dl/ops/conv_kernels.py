@@ -16,9 +16,10 @@ from ..core import jax_started
 # %% auto #0
 __all__ = ['CONV_IMPLEMENTATIONS', 'CPU_CONVOLUTION_LIBRARIES', 'resolve_padding', 'conv_output_size',
            'set_default_implementation', 'get_default_implementation', 'use_implementation',
-           'get_cpu_convolution_library', 'set_cpu_convolution_library', 'conv', 'conv_weight_gradient',
-           'blocked_conv_forward', 'blocked_conv_input_gradient', 'conv_transpose_output_size', 'conv_transpose',
-           'max_pool', 'avg_pool', 'global_avg_pool', 'global_max_pool']
+           'get_cpu_convolution_library', 'set_cpu_convolution_library', 'default_cpu_convolution_library',
+           'cpu_compiler_options', 'cpu_jit', 'conv', 'conv_weight_gradient', 'blocked_conv_forward',
+           'blocked_conv_input_gradient', 'conv_transpose_output_size', 'conv_transpose', 'max_pool', 'avg_pool',
+           'global_avg_pool', 'global_max_pool']
 
 # %% ../../nbs/20_conv_ops.ipynb #c7da08d4
 def _as_tuple(value, n: int, name: str) -> tuple[int, ...]:
@@ -112,8 +113,12 @@ _ONEDNN_ON = "--xla_cpu_experimental_onednn_fusion_type=individual_convolution"
 _LIBRARY_FLAGS = {"ynnpack": (), "onednn": (_ONEDNN_ON, _YNN_OFF), "eigen": (_YNN_OFF,)}
 _TESTED_JAXLIB = ((0, 10, 0), (0, 11, 0))     # [from, to): versions whose XLA knows these options
 
+_tracing_library = None                       # set by `cpu_jit` while it traces: that function's library
+
 def get_cpu_convolution_library() -> str:
-    "The library XLA:CPU runs convolutions with in this process ('ynnpack', 'onednn' or 'eigen'), from `XLA_FLAGS`."
+    """The library XLA:CPU runs convolutions with ('ynnpack', 'onednn' or 'eigen'): inside a function that `cpu_jit`
+    is tracing, that function's; elsewhere the process's, from `XLA_FLAGS`."""
+    if _tracing_library is not None: return _tracing_library
     flags = os.environ.get("XLA_FLAGS", "").split()
     if _ONEDNN_ON in flags: return "onednn"
     return "eigen" if _YNN_OFF in flags else "ynnpack"
@@ -144,6 +149,61 @@ def set_cpu_convolution_library(name: str) -> None:
     ours = {flag for flags in _LIBRARY_FLAGS.values() for flag in flags}
     kept = [flag for flag in os.environ.get("XLA_FLAGS", "").split() if flag not in ours]
     os.environ["XLA_FLAGS"] = " ".join(kept + list(_LIBRARY_FLAGS[name]))
+
+_YNN_TYPES, _ONEDNN_TYPES = "xla_cpu_experimental_ynn_fusion_type", "xla_cpu_experimental_onednn_fusion_type"
+_NOT_CONVOLUTIONS = "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE_REDUCE"   # YNNPACK's defaults but convolutions
+_LIBRARY_OPTIONS = {"ynnpack": {}, "eigen": {_YNN_TYPES: _NOT_CONVOLUTIONS},
+                    "onednn": {_YNN_TYPES: _NOT_CONVOLUTIONS, _ONEDNN_TYPES: "LIBRARY_FUSION_TYPE_INDIVIDUAL_CONVOLUTION"}}
+
+def _jaxlib_tested() -> bool:
+    import jaxlib
+    version = tuple(int(part) for part in jaxlib.__version__.split(".")[:3] if part.isdigit())
+    return _TESTED_JAXLIB[0] <= version < _TESTED_JAXLIB[1]
+
+def default_cpu_convolution_library() -> str:
+    """The library `cpu_jit` gives a function by default: the process's own choice when `XLA_FLAGS` makes one
+    (`set_cpu_convolution_library`); otherwise oneDNN (ResNet-18's training step was fastest with it at 1 and 2
+    threads, see the appendix), or YNNPACK on a jaxlib these options were not tested with."""
+    flags = os.environ.get("XLA_FLAGS", "").split()
+    if _ONEDNN_ON in flags or _YNN_OFF in flags: return get_cpu_convolution_library()
+    return "onednn" if _jaxlib_tested() else "ynnpack"
+
+def cpu_compiler_options(library: str | None = None) -> dict[str, str]:
+    """XLA options for `jax.jit(f, compiler_options=...)` that make XLA:CPU run f's convolutions with `library`
+    (default: `default_cpu_convolution_library()`), matrix products and reductions staying on YNNPACK.
+
+    Unlike `set_cpu_convolution_library` they apply to one compiled function and need no restart.
+
+    Raises:
+        ValueError: for an unknown library. RuntimeError: for oneDNN or Eigen on a jaxlib these options were not tested with.
+    """
+    library = default_cpu_convolution_library() if library is None else library
+    if library not in CPU_CONVOLUTION_LIBRARIES:
+        raise ValueError(f"the CPU convolution library must be one of {CPU_CONVOLUTION_LIBRARIES}, got {library!r}")
+    if library != "ynnpack" and not _jaxlib_tested():
+        import jaxlib
+        raise RuntimeError(f"the XLA options that choose {library!r} were tested with jaxlib {_TESTED_JAXLIB[0]} up to "
+                           f"{_TESTED_JAXLIB[1]}, not {jaxlib.__version__}: use library='ynnpack'")
+    return dict(_LIBRARY_OPTIONS[library])
+
+def cpu_jit(fun, *, library: str | None = None, **jit_kwargs):
+    """`jax.jit(fun, **jit_kwargs)` whose convolutions XLA:CPU runs with `library` (default:
+    `default_cpu_convolution_library()`; ignored off the CPU), with `implementation='auto'` choosing each
+    convolution's kernels for that library while `fun` is traced. The compiled function's `.library` says which."""
+    if jax.default_backend() != "cpu": return jax.jit(fun, **jit_kwargs)
+    library = default_cpu_convolution_library() if library is None else library
+    options = {**cpu_compiler_options(library), **(jit_kwargs.pop("compiler_options", None) or {})}
+
+    @functools.wraps(fun)
+    def traced(*args, **kwargs):
+        global _tracing_library
+        previous, _tracing_library = _tracing_library, library
+        try: return fun(*args, **kwargs)
+        finally: _tracing_library = previous
+    compiled = jax.jit(traced, compiler_options=options, **jit_kwargs)
+    try: compiled.library = library
+    except AttributeError: pass
+    return compiled
 
 # %% ../../nbs/20_conv_ops.ipynb #10eaf5d8
 def _dimension_numbers(nd: int) -> lax.ConvDimensionNumbers:
@@ -414,7 +474,8 @@ def _patches_conv(x, kernel, stride, pads, dilation):
         limit = [x.shape[0], *[b + (o - 1) * s + 1 for b, o, s in zip(start[1:-1], out, stride)], channels]
         columns.append(lax.slice(padded, start, limit, (1, *stride, 1)))
     patches = jnp.concatenate(columns, -1).reshape(-1, len(taps) * channels)
-    weights = jnp.concatenate([kernel[tap] for tap in taps], 0)                # (taps * channels, features)
+    if len(taps) == math.prod(window): weights = kernel.reshape(-1, features)  # every tap: a free reshape, no copy
+    else: weights = jnp.concatenate([kernel[tap] for tap in taps], 0)         # (taps * channels, features)
     return (patches @ weights).reshape(x.shape[0], *out, features)
 
 def _conv_forward(x, kernel, stride, pads, dilation, groups):

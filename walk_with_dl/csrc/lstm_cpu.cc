@@ -209,7 +209,7 @@ static ffi::Error LstmBackward(ffi::Buffer<ffi::F32> gates, ffi::Buffer<ffi::F32
   const float* c_init = c0.typed_data();
   const float* w = w_hh.typed_data();
   const float* dout = d_out.typed_data();
-  float* dgs = d_gates->typed_data();
+  float* dgs = d_gates->typed_data();   // may be the gates buffer itself (aliased): each element is read before it is written
   float* dh = d_h0->typed_data();   // running gradient of h, ends as d h0
   float* dc = d_c0->typed_data();   // running gradient of c, ends as d c0
   std::memcpy(dh, d_hT.typed_data(), sizeof(float) * B * H);

@@ -37,8 +37,11 @@ void wwdl_set_blas(void* sgemm, void* set_threads_local) {
 int wwdl_abi_version() { return 1; }
 }
 
-static inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-static inline float tanh_(float x) { return 2.0f / (1.0f + std::exp(-2.0f * x)) - 1.0f; }
+// Arguments clamped: exp never overflows (the library is compiled with -ffast-math, which assumes no inf);
+// sigmoid(±30) and tanh(±15) are ±1 (or 0) to float precision.
+static inline float clamp30(float x) { return std::fmin(std::fmax(x, -30.0f), 30.0f); }
+static inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-clamp30(x))); }
+static inline float tanh_(float x) { return 2.0f / (1.0f + std::exp(-clamp30(2.0f * x))) - 1.0f; }
 
 // C (rows x 4H, row-major) += A (rows x H) W^T, W (4H x H) row-major.
 static inline void gemm_nt(int rows, int hidden, const float* a, const float* w, float* c) {

@@ -252,7 +252,7 @@ def _recurrent_layer_jit(kind, inputs, weight_ih, weight_hh, bias_ih, bias_hh, i
 
 # %% ../../nbs/30_recurrent.ipynb #042e04b9
 _LSTM_BACKENDS = ("auto", "ffi", "jax")
-_lstm_choice = "auto"          # what set_lstm_backend asked for
+_lstm_choice = __import__("os").environ.get("WWDL_LSTM_BACKEND", "auto")   # set_lstm_backend changes it
 _lstm_kernel = None            # None: not tried yet; then a dict with 'ok', 'reason', 'threads'
 
 def _kernel_library():
@@ -316,6 +316,7 @@ def set_lstm_backend(backend: str = "auto"):
 
     'auto' (the default) takes the kernel wherever it applies (float32 on the CPU, no `lengths`)
     and is built; 'ffi' raises if the kernel is not built. Applies to calls traced afterwards.
+    The environment variable `WWDL_LSTM_BACKEND` sets the choice at import.
     """
     global _lstm_choice
     if backend not in _LSTM_BACKENDS: raise ValueError(f"backend must be one of {_LSTM_BACKENDS}, got {backend!r}")

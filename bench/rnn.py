@@ -14,7 +14,13 @@ time blurs. The min/min ratio is printed beside the median one: PyTorch's OpenMP
 and stall when the cores are shared, so with N = cores on a loaded machine its median is noise.
 
 PyTorch's CPU nn.LSTM trains with oneDNN's fused RNN primitive (`aten::mkldnn_rnn_layer`, one
-hand-written kernel per layer and direction); ours is XLA-compiled `lax.scan` code.
+hand-written kernel per layer and direction). Ours takes, for the LSTM, the fused CPU kernel that
+`pip install` builds (walk_with_dl/csrc, called through jax.ffi), or XLA-compiled `lax.scan` code
+where it is not built or not applicable; `--backend` forces one (the line "ours:" says which ran).
+
+Before timing, both start from the same weights (ours is `from_torch` of PyTorch's module) and the
+first step's loss and gradients are checked equal. Exit status 1 when they differ or when a
+median ratio torch/ours is below --goal (1.0: at least as fast as PyTorch).
 
     python bench/rnn.py                 # 1 and 2 threads; 1 and 2 layers, batch 32, time 64, input 64, hidden 256
     python bench/rnn.py --threads 1 --layers 2 --hidden 512 --rounds 30 --cell gru --bidirectional
@@ -35,24 +41,28 @@ def main():
     parser.add_argument("--unroll", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=20, help="timed steps per contender (after warm-up)")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="cores for both libraries; one process each")
+    parser.add_argument("--backend", choices=["auto", "ffi", "jax"], default="auto", help="ours: fused kernel, lax.scan, or the default")
+    parser.add_argument("--goal", type=float, default=1.0, help="exit 1 when a median ratio torch/ours is below this")
     args = parser.parse_args()
     available = sorted(os.sched_getaffinity(0))
     if len(args.threads) > 1:   # one fresh process per thread count: XLA fixes its thread pool when it starts
+        codes = []
         for n in args.threads:
             argv = [a for a in sys.argv[1:]]
             if "--threads" in argv:
                 i = argv.index("--threads"); j = i + 1
                 while j < len(argv) and not argv[j].startswith("--"): j += 1
                 del argv[i:j]
-            subprocess.run([sys.executable, __file__, *argv, "--threads", str(n)], check=True)
-        return
+            codes.append(subprocess.run([sys.executable, __file__, *argv, "--threads", str(n)]).returncode)
+        sys.exit(max(codes))
     threads = args.threads[0]
     if not 1 <= threads <= len(available): parser.error(f"--threads must be between 1 and {len(available)}")
     os.sched_setaffinity(0, available[:threads])   # before JAX starts: XLA's thread pool and PyTorch's both see N cores
 
     import jax, jax.numpy as jnp, optax, torch
     from flax import nnx
-    from walk_with_dl.nn.recurrent import LSTM, GRU
+    from walk_with_dl.nn.recurrent import LSTM, GRU, set_lstm_backend, lstm_backend_info
+    set_lstm_backend(args.backend)
 
     torch.set_num_threads(threads)
     print(f"\n=== {threads} thread{'s' * (threads > 1)} for both (process pinned to {threads} of {len(available)} cores; "
@@ -64,12 +74,31 @@ def main():
     directions = 2 if args.bidirectional else 1
     x_np = rng.normal(size=(args.batch, args.time, args.features)).astype(np.float32)
     y_np = rng.normal(size=(args.batch, args.time, args.hidden * directions)).astype(np.float32)
+    info = lstm_backend_info()
+    print(f"ours: {'fused CPU kernel (jax.ffi), ' + str(info['threads']) + ' thread(s)' if args.cell == 'lstm' and info['backend'] == 'ffi' else 'lax.scan'}"
+          f"{'' if info['backend'] == 'ffi' or not info['reason'] else ' (' + info['reason'] + ')'}")
+    failures = []
 
     for layers in args.layers:
-        # --- ours ---
+        # --- PyTorch ---
+        torch_cls = torch.nn.LSTM if args.cell == "lstm" else torch.nn.GRU
+        torch.manual_seed(0)
+        reference = torch_cls(args.features, args.hidden, layers, batch_first=True, bidirectional=args.bidirectional)
+        optimizer = torch.optim.Adam(reference.parameters(), lr=1e-3)
+        x_t, y_t = torch.from_numpy(x_np), torch.from_numpy(y_np)
+
+        def theirs():
+            optimizer.zero_grad(set_to_none=True)
+            outputs, _ = reference(x_t)
+            loss = torch.mean((outputs - y_t) ** 2)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        # --- ours: the same weights ---
         ours_cls = LSTM if args.cell == "lstm" else GRU
-        model = ours_cls(args.features, args.hidden, layers, bidirectional=args.bidirectional, unroll=args.unroll,
-                         rngs=nnx.Rngs(0))
+        model = ours_cls.from_torch(reference)
+        model.unroll = args.unroll
         graphdef, params = nnx.split(model, nnx.Param)
         tx = optax.adam(1e-3)
         x, y = jnp.asarray(x_np), jnp.asarray(y_np)
@@ -86,6 +115,17 @@ def main():
             return (optax.apply_updates(params, updates), opt_state), loss
         train_step = jax.jit(train_step.__wrapped__, donate_argnums=0)
 
+        # equal results: the first step's loss and gradients, same weights and data
+        loss_ours, grads_ours = jax.jit(jax.value_and_grad(loss_fn))(params, x, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss_theirs = torch.mean((reference(x_t)[0] - y_t) ** 2); loss_theirs.backward(); loss_theirs = loss_theirs.item()
+        worst = max(float(np.max(np.abs(np.asarray(grads_ours[name][...]) - p.grad.numpy())) / (np.max(np.abs(p.grad.numpy())) + 1e-12))
+                    for name, p in reference.named_parameters())
+        loss_error = abs(float(loss_ours) - float(loss_theirs)) / abs(float(loss_theirs))
+        equal = loss_error < 1e-5 and worst < 1e-4
+        print(f"\n{layers} layer{'s' * (layers > 1)}: same weights, first step: loss {float(loss_ours):.6f} vs {float(loss_theirs):.6f}, "
+              f"largest gradient difference {worst:.1e} of the largest gradient: {'equal' if equal else 'DIFFERENT'}")
+        if not equal: failures.append(f"{layers} layers: results differ")
         state = (params, tx.init(params))
         compile_start = time.perf_counter()
         state, loss = train_step(state, x, y); loss.block_until_ready()
@@ -95,20 +135,6 @@ def main():
             nonlocal state
             state, loss = train_step(state, x, y)
             loss.block_until_ready()
-
-        # --- PyTorch ---
-        torch_cls = torch.nn.LSTM if args.cell == "lstm" else torch.nn.GRU
-        torch.manual_seed(0)
-        reference = torch_cls(args.features, args.hidden, layers, batch_first=True, bidirectional=args.bidirectional)
-        optimizer = torch.optim.Adam(reference.parameters(), lr=1e-3)
-        x_t, y_t = torch.from_numpy(x_np), torch.from_numpy(y_np)
-
-        def theirs():
-            optimizer.zero_grad(set_to_none=True)
-            outputs, _ = reference(x_t)
-            loss = torch.mean((outputs - y_t) ** 2)
-            loss.backward()
-            optimizer.step()
 
         contenders = {"walk_with_dl": ours, "torch": theirs}
         for fn in contenders.values():   # warm-up
@@ -127,8 +153,14 @@ def main():
         for name, median in medians.items():
             print(f"  {name:14s} {median * 1e3:8.1f} ms/step  (min {min(times[name]) * 1e3:.1f}, "
                   f"CPU time {statistics.median(cpu_times[name]) * 1e3:.1f} ms)")
-        print(f"  ratio torch/ours, {threads} thread{'s' * (threads > 1)} each: {medians['torch'] / medians['walk_with_dl']:.2f} "
-              f"(min/min {min(times['torch']) / min(times['walk_with_dl']):.2f})")
+        ratio = medians['torch'] / medians['walk_with_dl']
+        print(f"  ratio torch/ours, {threads} thread{'s' * (threads > 1)} each: {ratio:.2f} "
+              f"(min/min {min(times['torch']) / min(times['walk_with_dl']):.2f}; CPU time "
+              f"{statistics.median(cpu_times['torch']) / statistics.median(cpu_times['walk_with_dl']):.2f}; goal {args.goal:.2f})")
+        if ratio < args.goal: failures.append(f"{layers} layers, {threads} threads: ratio {ratio:.2f} < goal {args.goal:.2f}")
+    if failures:
+        print("\nGOAL MISSED: " + "; ".join(failures))
+        sys.exit(1)
 
 
 if __name__ == "__main__":

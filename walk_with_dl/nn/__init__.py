@@ -37,5 +37,5 @@ from walk_with_dl.nn.optimizers import (
     ScalarOrSchedule, SGDState, sgd, MomentumState, momentum, AdamState, adam, adamw,
     adamw_decaying_matrices)
 from .recurrent import (
-    CELL_KINDS, CellKind, cell_step, unrolled_recurrence, recurrent_layer, reverse_padded,
-    RecurrentStack, LSTM, GRU, RNN)
+    CELL_KINDS, CellKind, cell_step, unrolled_recurrence, recurrent_layer, set_lstm_backend,
+    lstm_backend, lstm_backend_info, reverse_padded, RecurrentStack, LSTM, GRU, RNN)

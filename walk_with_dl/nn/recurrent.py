@@ -13,8 +13,8 @@ import jax, jax.numpy as jnp
 from flax import nnx
 
 # %% auto #0
-__all__ = ['CELL_KINDS', 'CellKind', 'cell_step', 'unrolled_recurrence', 'recurrent_layer', 'reverse_padded', 'RecurrentStack',
-           'LSTM', 'GRU', 'RNN']
+__all__ = ['CELL_KINDS', 'CellKind', 'cell_step', 'unrolled_recurrence', 'recurrent_layer', 'set_lstm_backend', 'lstm_backend',
+           'lstm_backend_info', 'reverse_padded', 'RecurrentStack', 'LSTM', 'GRU', 'RNN']
 
 # %% ../../nbs/30_recurrent.ipynb #18b1ee75
 def _rnn_tanh_update(pre, state): return (jnp.tanh(pre[0]),)
@@ -135,17 +135,36 @@ def _scan_forward(kind, inputs, weight_ih, weight_hh, bias_ih, bias_hh, state, l
 
     return jax.lax.scan(step, state, (jnp.arange(time), input_parts), unroll=unroll)
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 8))
-def _recurrent_layer(kind, inputs, weight_ih, weight_hh, bias_ih, bias_hh, state, lengths, unroll):
+def _kernel_forward(inputs, weight_ih, weight_hh, bias_ih, bias_hh, state):
+    "LSTM through the fused kernel: outputs, final state, and the residuals for the backward kernel."
+    outputs, cells, gates = _lstm_kernel_forward(inputs, weight_ih, bias_ih + bias_hh, weight_hh, state[0], state[1])
+    return outputs, (outputs[-1], cells[-1]), cells, gates
+
+def _kernel_backward(residuals, cotangents):
+    inputs, weight_ih, weight_hh, outputs, cells, gates, state0, _ = residuals
+    d_outputs, (d_h, d_c) = cotangents
+    d_gates, d_h0, d_c0, d_weight_ih, d_weight_hh = _lstm_kernel_backward(
+        gates, cells, state0[1], weight_hh, d_outputs, d_h, d_c, inputs, state0[0], outputs)
+    d_rows = _rows(d_gates)
+    d_bias = d_rows.sum(0)
+    return _blas_matmul(d_rows, weight_ih).reshape(inputs.shape), d_weight_ih, d_weight_hh, d_bias, d_bias, (d_h0, d_c0), None
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 8, 9))
+def _recurrent_layer(kind, inputs, weight_ih, weight_hh, bias_ih, bias_hh, state, lengths, unroll, backend):
+    if backend == "ffi": return _kernel_forward(inputs, weight_ih, weight_hh, bias_ih, bias_hh, state)[:2]
     final, outputs = _scan_forward(kind, inputs, weight_ih, weight_hh, bias_ih, bias_hh, state, lengths, unroll, False)
     return outputs, final
 
-def _recurrent_layer_fwd(kind, inputs, weight_ih, weight_hh, bias_ih, bias_hh, state, lengths, unroll):
+def _recurrent_layer_fwd(kind, inputs, weight_ih, weight_hh, bias_ih, bias_hh, state, lengths, unroll, backend):
+    if backend == "ffi":
+        outputs, final, cells, gates = _kernel_forward(inputs, weight_ih, weight_hh, bias_ih, bias_hh, state)
+        return (outputs, final), (inputs, weight_ih, weight_hh, outputs, cells, gates, state, lengths)
     final, (outputs, rest, saved) = _scan_forward(kind, inputs, weight_ih, weight_hh, bias_ih, bias_hh,
                                                   state, lengths, unroll, True)
     return (outputs, final), (inputs, weight_ih, weight_hh, outputs, rest, saved, state, lengths)
 
-def _recurrent_layer_bwd(kind, unroll, residuals, cotangents):
+def _recurrent_layer_bwd(kind, unroll, backend, residuals, cotangents):
+    if backend == "ffi": return _kernel_backward(residuals, cotangents)
     inputs, weight_ih, weight_hh, outputs, rest, saved, state0, lengths = residuals
     d_outputs, d_final = cotangents
     # the state entering step t: outputs are zero only past a sequence's end, where gradients are masked out
@@ -182,9 +201,8 @@ def _recurrent_layer_bwd(kind, unroll, residuals, cotangents):
 
 _recurrent_layer.defvjp(_recurrent_layer_fwd, _recurrent_layer_bwd)
 
-@functools.partial(jax.jit, static_argnames=("kind", "unroll"))
 def recurrent_layer(kind: str, inputs, weight_ih, weight_hh, bias_ih=None, bias_hh=None, initial_state=None,
-                    lengths=None, unroll: int = 1):
+                    lengths=None, unroll: int = 1, backend: str | None = None):
     """Run one recurrent layer (one direction) over a time-major batch, with a fast custom gradient.
 
     Args:
@@ -195,19 +213,33 @@ def recurrent_layer(kind: str, inputs, weight_ih, weight_hh, bias_ih=None, bias_
         initial_state: `(h,)` or `(h, c)`, each `(batch, hidden)`; zeros when None.
         lengths: `(batch,)` valid steps per sequence, or None (all `time` steps are valid).
         unroll: time steps per iteration of the compiled loop.
+        backend: 'ffi' (the fused CPU kernel: LSTM, float32, no `lengths`), 'jax' (`lax.scan`), or
+            None for `lstm_backend()`'s choice where the kernel applies.
     Returns:
         `(outputs, final_state)`: outputs `(time, batch, hidden)` (zero past each sequence's
         length), final_state the state after each sequence's last valid step.
 
-    Jitted (compiled once per kind and shapes), so that eager calls are fast as well.
+    Jitted (compiled once per kind, path and shapes), so that eager calls are fast as well.
     """
     kind = _cell_kind(kind)
+    dtype = jnp.result_type(inputs, weight_ih, weight_hh)   # one compute type: bfloat16 inputs meet float32 weights as float32
+    if backend is None: backend = _layer_backend(kind, dtype, lengths)
+    elif backend not in ("ffi", "jax"): raise ValueError(f"backend must be 'ffi', 'jax' or None, got {backend!r}")
+    elif backend == "ffi":
+        if kind.name != "lstm" or lengths is not None or jnp.dtype(dtype) != jnp.float32:
+            raise ValueError(f"the fused kernel runs only float32 LSTM layers without lengths; got {kind.name}, "
+                             f"{jnp.dtype(dtype).name}{', lengths' if lengths is not None else ''}")
+        if not _load_lstm_kernel()["ok"]: raise RuntimeError(f"the fused LSTM kernel is not available: {_lstm_kernel['reason']}")
+    return _recurrent_layer_jit(kind, inputs, weight_ih, weight_hh, bias_ih, bias_hh, initial_state, lengths, unroll, backend)
+
+@functools.partial(jax.jit, static_argnames=("kind", "unroll", "backend"))
+def _recurrent_layer_jit(kind, inputs, weight_ih, weight_hh, bias_ih, bias_hh, initial_state, lengths, unroll, backend):
     time, batch, _ = inputs.shape
     size, hidden = weight_hh.shape
     if size != kind.gates * hidden or weight_ih.shape[0] != size:
         raise ValueError(f"{kind.name} expects weights with {kind.gates} * hidden rows; got weight_ih "
                          f"{weight_ih.shape} and weight_hh {weight_hh.shape}")
-    dtype = jnp.result_type(inputs, weight_ih, weight_hh)   # one compute type: bfloat16 inputs meet float32 weights as float32
+    dtype = jnp.result_type(inputs, weight_ih, weight_hh)
     zeros = jnp.zeros((size,), dtype)
     bias_ih = zeros if bias_ih is None else bias_ih
     bias_hh = zeros if bias_hh is None else bias_hh
@@ -216,7 +248,122 @@ def recurrent_layer(kind: str, inputs, weight_ih, weight_hh, bias_ih=None, bias_
     if lengths is not None: lengths = jnp.asarray(lengths, jnp.int32)
     cast = lambda a: jnp.asarray(a, dtype)
     return _recurrent_layer(kind, cast(inputs), cast(weight_ih), cast(weight_hh), cast(bias_ih), cast(bias_hh),
-                            tuple(map(cast, initial_state)), lengths, unroll)
+                            tuple(map(cast, initial_state)), lengths, unroll, backend)
+
+# %% ../../nbs/30_recurrent.ipynb #042e04b9
+_LSTM_BACKENDS = ("auto", "ffi", "jax")
+_lstm_choice = __import__("os").environ.get("WWDL_LSTM_BACKEND", "auto")   # set_lstm_backend changes it
+_lstm_kernel = None            # None: not tried yet; then a dict with 'ok', 'reason', 'threads'
+
+def _kernel_library():
+    "Path of the compiled CPU kernels (built by `pip install`), or None."
+    import importlib.machinery, pathlib, walk_with_dl
+    here = pathlib.Path(walk_with_dl.__file__).resolve().parent
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        if (here / f"_cpu_kernels{suffix}").exists(): return here / f"_cpu_kernels{suffix}"
+    return None
+
+def _capsule_pointer(capsule):
+    import ctypes
+    ctypes.pythonapi.PyCapsule_GetName.restype = ctypes.c_char_p
+    ctypes.pythonapi.PyCapsule_GetName.argtypes = [ctypes.py_object]
+    ctypes.pythonapi.PyCapsule_GetPointer.restype = ctypes.c_void_p
+    ctypes.pythonapi.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    return ctypes.pythonapi.PyCapsule_GetPointer(capsule, ctypes.pythonapi.PyCapsule_GetName(capsule))
+
+def _openblas_thread_limit(pointer):
+    "`openblas_set_num_threads_local` of the OpenBLAS that holds `pointer`, or None (other BLAS, older OpenBLAS)."
+    import ctypes, ctypes.util
+    class DlInfo(ctypes.Structure):
+        _fields_ = [("fname", ctypes.c_char_p), ("fbase", ctypes.c_void_p), ("sname", ctypes.c_char_p), ("saddr", ctypes.c_void_p)]
+    try:
+        libc = ctypes.CDLL(None)
+        info = DlInfo()
+        if not libc.dladdr(ctypes.c_void_p(pointer), ctypes.byref(info)) or not info.fname: return None
+        blas = ctypes.CDLL(info.fname.decode())
+        return ctypes.cast(blas.openblas_set_num_threads_local, ctypes.c_void_p).value
+    except (OSError, AttributeError): return None
+
+def _load_lstm_kernel():
+    "Load and register the fused LSTM kernel once; returns the status dict."
+    global _lstm_kernel
+    if _lstm_kernel is not None: return _lstm_kernel
+    import ctypes, os
+    status = {"ok": False, "reason": "", "threads": 1, "library": None}
+    path = _kernel_library()
+    if path is None:
+        status["reason"] = "the CPU kernels were not built (pip install compiles walk_with_dl/csrc with g++; see its log)"
+    else:
+        try:
+            lib = ctypes.CDLL(str(path))
+            from scipy.linalg import cython_blas
+            sgemm = _capsule_pointer(cython_blas.__pyx_capi__["sgemm"])
+            lib.wwdl_set_blas.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+            lib.wwdl_set_blas(sgemm, _openblas_thread_limit(sgemm))
+            for name, symbol in [("wwdl_lstm_forward", lib.WwdlLstmForward), ("wwdl_lstm_backward", lib.WwdlLstmBackward),
+                                 ("wwdl_matmul", lib.WwdlMatmul)]:
+                jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(symbol), platform="cpu")
+            threads = os.environ.get("WWDL_LSTM_THREADS")
+            status.update(ok=True, library=str(path),
+                          threads=int(threads) if threads else max(1, len(os.sched_getaffinity(0))))
+        except Exception as e:   # a broken build must not break the package: the pure-JAX path still works
+            status["reason"] = f"loading {path.name} failed: {e!r}"
+    _lstm_kernel = status
+    return status
+
+def set_lstm_backend(backend: str = "auto"):
+    """Choose how `LSTM` layers run on the CPU: 'ffi' (the fused kernel), 'jax' (the `lax.scan` code), or 'auto'.
+
+    'auto' (the default) takes the kernel wherever it applies (float32 on the CPU, no `lengths`)
+    and is built; 'ffi' raises if the kernel is not built. Applies to calls traced afterwards.
+    The environment variable `WWDL_LSTM_BACKEND` sets the choice at import.
+    """
+    global _lstm_choice
+    if backend not in _LSTM_BACKENDS: raise ValueError(f"backend must be one of {_LSTM_BACKENDS}, got {backend!r}")
+    if backend == "ffi" and not _load_lstm_kernel()["ok"]:
+        raise RuntimeError(f"the fused LSTM kernel is not available: {_lstm_kernel['reason']}")
+    _lstm_choice = backend
+
+def lstm_backend() -> str:
+    """Which path an unpadded float32 `LSTM` layer on the CPU takes now: 'ffi' or 'jax' (`lstm_backend_info()` says why)."""
+    if _lstm_choice == "jax": return "jax"
+    return "ffi" if _load_lstm_kernel()["ok"] and jax.default_backend() == "cpu" else "jax"
+
+def lstm_backend_info() -> dict:
+    "The choice, the path taken, the kernel's library, threads, and why the kernel is not used (if so)."
+    status = _load_lstm_kernel()
+    return {"choice": _lstm_choice, "backend": lstm_backend(), "library": status["library"],
+            "threads": status["threads"], "reason": status["reason"]}
+
+def _layer_backend(kind, dtype, lengths):
+    "The path for one layer call (static at trace time)."
+    if kind.name != "lstm" or lengths is not None or jnp.dtype(dtype) != jnp.float32: return "jax"
+    return lstm_backend()
+
+def _lstm_kernel_forward(inputs, weight_ih, bias, weight_hh, h0, c0):
+    "Fused forward: gates = inputs W_ih^T + bias (one product), then the loop over time. Returns h, c and the gates over time."
+    time, batch, _ = inputs.shape
+    hidden = weight_hh.shape[1]
+    out = jax.ShapeDtypeStruct((time, batch, hidden), jnp.float32)
+    return jax.ffi.ffi_call("wwdl_lstm_forward", (out, out, jax.ShapeDtypeStruct((time, batch, 4 * hidden), jnp.float32)),
+                            vmap_method="sequential")(inputs, weight_ih, bias, weight_hh, h0, c0,
+                                                      threads=np.int64(_lstm_kernel["threads"]))
+
+def _blas_matmul(a, b):
+    "`a @ b` (float32 matrices) on the kernels' BLAS."
+    return jax.ffi.ffi_call("wwdl_matmul", jax.ShapeDtypeStruct((a.shape[0], b.shape[1]), jnp.float32),
+                            vmap_method="sequential")(a, b)
+
+def _lstm_kernel_backward(gates, cells, c0, weight_hh, d_outputs, d_h, d_c, inputs, h0, outputs):
+    "Fused backward over time; returns d gates `(time, batch, 4·hidden)`, d h0, d c0, d weight_ih, d weight_hh."
+    state = jax.ShapeDtypeStruct(c0.shape, jnp.float32)
+    shapes = (jax.ShapeDtypeStruct(gates.shape, jnp.float32), state, state,
+              jax.ShapeDtypeStruct((gates.shape[-1], inputs.shape[-1]), jnp.float32),
+              jax.ShapeDtypeStruct(weight_hh.shape, jnp.float32))
+    # the gate gradients overwrite the gates (dead afterwards): 8 MB less per layer at batch 32, 64 steps, 256 units
+    return jax.ffi.ffi_call("wwdl_lstm_backward", shapes, vmap_method="sequential", input_output_aliases={0: 0})(
+        gates, cells, c0, weight_hh, d_outputs, d_h, d_c, inputs, h0, outputs, threads=np.int64(_lstm_kernel["threads"]))
+
 
 # %% ../../nbs/30_recurrent.ipynb #ae5701b9
 def reverse_padded(x, lengths=None, time_axis: int = 0):
